@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+
+import { CircuitBreaker } from './circuit-breaker.server';
+
+function breakerWithClock() {
+  const clock = { nowMs: 0 };
+  return { breaker: new CircuitBreaker(() => clock.nowMs), clock };
+}
+
+describe('CircuitBreaker', () => {
+  it('opens after five failures in a row', () => {
+    const { breaker } = breakerWithClock();
+    for (let failure = 0; failure < 4; failure += 1) {
+      expect(breaker.tryAcquire()).toBe(true);
+      breaker.recordFailure();
+    }
+    expect(breaker.currentState).toBe('closed');
+    breaker.recordFailure();
+    expect(breaker.currentState).toBe('open');
+    expect(breaker.tryAcquire()).toBe(false);
+  });
+
+  it('lets one trial through after the open period', () => {
+    const { breaker, clock } = breakerWithClock();
+    for (let failure = 0; failure < 5; failure += 1) breaker.recordFailure();
+
+    clock.nowMs = 30_000;
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.currentState).toBe('half_open');
+    expect(breaker.tryAcquire()).toBe(false);
+
+    breaker.recordSuccess();
+    expect(breaker.currentState).toBe('closed');
+    expect(breaker.tryAcquire()).toBe(true);
+  });
+
+  it('reopens when the trial fails', () => {
+    const { breaker, clock } = breakerWithClock();
+    for (let failure = 0; failure < 5; failure += 1) breaker.recordFailure();
+    clock.nowMs = 30_000;
+    breaker.tryAcquire();
+    breaker.recordFailure();
+
+    expect(breaker.currentState).toBe('open');
+    clock.nowMs = 59_999;
+    expect(breaker.tryAcquire()).toBe(false);
+  });
+
+  it('resets the count on success', () => {
+    const { breaker } = breakerWithClock();
+    for (let failure = 0; failure < 4; failure += 1) breaker.recordFailure();
+    breaker.recordSuccess();
+    breaker.recordFailure();
+    expect(breaker.currentState).toBe('closed');
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+
+import { EnvError, parseEnv } from './env.server';
+
+const REAL_SETTINGS = {
+  DATABASE_URL: 'postgres://portal@db.internal:5432/portal',
+  SESSION_SECRET: 'x'.repeat(40),
+  CANVAS_FHIR_BASE_URL: 'https://fumage-example.canvasmedical.com',
+  CANVAS_TOKEN_URL: 'https://example.canvasmedical.com/auth/token/',
+  CANVAS_CLIENT_ID: 'client',
+  CANVAS_CLIENT_SECRET: 'secret',
+  SENDGRID_API_KEY: 'SG.key',
+  MAIL_FROM: 'care@example.com',
+};
+
+describe('parseEnv', () => {
+  it('falls back to the sandbox outside production', () => {
+    const env = parseEnv({ PORT: '4000' });
+    expect(env.fhir.mode).toBe('sandbox');
+    expect(env.fhir.baseUrl).toBe('http://127.0.0.1:4000/sandbox/fhir');
+    expect(env.sendgrid.mode).toBe('sandbox');
+    expect(env.database.mode).toBe('embedded');
+    expect(env.usesSandbox).toBe(true);
+  });
+
+  it('uses real upstreams when configured', () => {
+    const env = parseEnv({ ...REAL_SETTINGS, NODE_ENV: 'production' });
+    expect(env.fhir).toMatchObject({ mode: 'real', baseUrl: REAL_SETTINGS.CANVAS_FHIR_BASE_URL });
+    expect(env.sendgrid).toMatchObject({ mode: 'real', from: 'care@example.com' });
+    expect(env.database).toMatchObject({ mode: 'external', url: REAL_SETTINGS.DATABASE_URL });
+    expect(env.usesSandbox).toBe(false);
+  });
+
+  it('lists every missing setting in production', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrowError(EnvError);
+    try {
+      parseEnv({ NODE_ENV: 'production' });
+    } catch (error) {
+      const message = (error as Error).message;
+      for (const name of Object.keys(REAL_SETTINGS)) expect(message).toContain(name);
+    }
+  });
+
+  it('rejects a partly configured upstream', () => {
+    expect(() => parseEnv({ CANVAS_FHIR_BASE_URL: 'https://fhir.example.com' })).toThrowError(
+      /CANVAS_TOKEN_URL, CANVAS_CLIENT_ID, CANVAS_CLIENT_SECRET/,
+    );
+  });
+
+  it('rejects a malformed value with its name', () => {
+    expect(() => parseEnv({ PORT: 'eighty' })).toThrowError(/PORT/);
+    expect(() => parseEnv({ DATABASE_URL: 'not a url' })).toThrowError(/DATABASE_URL/);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseEnv({ DATABASE_URL: '' }).database.mode).toBe('embedded');
+  });
+});

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+
+import { singleton } from '~/utils/singleton.server';
+
+/** Credentials the sandbox stand-ins accept; they guard nothing real and are never used in production. */
+export const SANDBOX_CREDENTIALS = {
+  fhirClientId: 'sandbox-portal',
+  fhirClientSecret: 'sandbox-portal-secret',
+  sendgridApiKey: 'SG.sandbox-key',
+  sessionSecret: 'sandbox-session-secret-do-not-use-in-production',
+} as const;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const optionalUrl = optionalText.pipe(z.url().optional());
+
+const rawEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+
+  SESSION_SECRET: optionalText.pipe(z.string().min(32).optional()),
+  SESSION_COOKIE_SECURE: z.enum(['true', 'false']).optional(),
+
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  EMBEDDED_DATABASE_DIR: z.string().default('.data/pglite'),
+
+  CANVAS_FHIR_BASE_URL: optionalUrl,
+  CANVAS_TOKEN_URL: optionalUrl,
+  CANVAS_CLIENT_ID: optionalText,
+  CANVAS_CLIENT_SECRET: optionalText,
+
+  SENDGRID_API_KEY: optionalText,
+  MAIL_FROM: optionalText.pipe(z.email().optional()),
+
+  SIGN_IN_CODE_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
+  SEND_CODE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+  SEND_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
+
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  SANDBOX_FAULTS: optionalText,
+});
+
+type RawEnv = z.infer<typeof rawEnvSchema>;
+
+/** Settings of one upstream: either the real service or the sandbox stand-in on this server. */
+type UpstreamMode = 'real' | 'sandbox';
+
+export interface Env {
+  nodeEnv: RawEnv['NODE_ENV'];
+  isProduction: boolean;
+  host: string;
+  port: number;
+  logLevel: NonNullable<RawEnv['LOG_LEVEL']>;
+  session: { secret: string; cookieSecure: boolean };
+  signIn: {
+    codeLifetimeSeconds: number;
+    /** Codes a single email may request per 15-minute window. */
+    sendLimitPerEmail: number;
+    /** Codes a single client IP may request per 15-minute window. */
+    sendLimitPerIp: number;
+  };
+  database:
+    | { mode: 'external'; url: string; poolMax: number }
+    | { mode: 'embedded'; dataDir: string; poolMax: number };
+  fhir: {
+    mode: UpstreamMode;
+    baseUrl: string;
+    tokenUrl: string;
+    clientId: string;
+    clientSecret: string;
+  };
+  sendgrid: { mode: UpstreamMode; apiKey: string; baseUrl: string | undefined; from: string };
+  upstreamTimeoutMs: number;
+  sandboxFaults: string | undefined;
+  /** True when at least one upstream is served by the sandbox, so server.ts mounts `/sandbox`. */
+  usesSandbox: boolean;
+}
+
+/** Names of the settings each upstream needs; all or none of a group must be set. */
+const UPSTREAM_SETTINGS = {
+  fhir: ['CANVAS_FHIR_BASE_URL', 'CANVAS_TOKEN_URL', 'CANVAS_CLIENT_ID', 'CANVAS_CLIENT_SECRET'],
+  sendgrid: ['SENDGRID_API_KEY', 'MAIL_FROM'],
+} as const satisfies Record<string, readonly (keyof RawEnv)[]>;
+
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+/**
+ * Parses environment variables into the portal's settings.
+ *
+ * Outside production an upstream with none of its settings falls back to its sandbox stand-in
+ * and the database falls back to embedded PostgreSQL. In production every setting is required,
+ * and the error lists all missing ones at once.
+ */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = rawEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new EnvError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  }
+  const raw = parsed.data;
+  const isProduction = raw.NODE_ENV === 'production';
+
+  const missing = findMissingSettings(raw, isProduction);
+  if (missing.length > 0) {
+    throw new EnvError(
+      `Missing settings${isProduction ? ' (required with NODE_ENV=production)' : ''}: ${missing.join(', ')}`,
+    );
+  }
+
+  const sandboxOrigin = `http://127.0.0.1:${raw.PORT}/sandbox`;
+  const fhirMode: UpstreamMode = raw.CANVAS_FHIR_BASE_URL ? 'real' : 'sandbox';
+  const sendgridMode: UpstreamMode = raw.SENDGRID_API_KEY ? 'real' : 'sandbox';
+
+  return {
+    nodeEnv: raw.NODE_ENV,
+    isProduction,
+    host: raw.HOST,
+    port: raw.PORT,
+    logLevel: raw.LOG_LEVEL ?? (raw.NODE_ENV === 'test' ? 'silent' : 'info'),
+    session: {
+      secret: raw.SESSION_SECRET ?? SANDBOX_CREDENTIALS.sessionSecret,
+      cookieSecure: raw.SESSION_COOKIE_SECURE ? raw.SESSION_COOKIE_SECURE === 'true' : true,
+    },
+    signIn: {
+      codeLifetimeSeconds: raw.SIGN_IN_CODE_LIFETIME_SECONDS,
+      sendLimitPerEmail: raw.SEND_CODE_LIMIT_PER_EMAIL,
+      sendLimitPerIp: raw.SEND_CODE_LIMIT_PER_IP,
+    },
+    database: raw.DATABASE_URL
+      ? { mode: 'external', url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX }
+      : { mode: 'embedded', dataDir: raw.EMBEDDED_DATABASE_DIR, poolMax: raw.DATABASE_POOL_MAX },
+    fhir:
+      fhirMode === 'real'
+        ? {
+            mode: 'real',
+            baseUrl: required(raw.CANVAS_FHIR_BASE_URL),
+            tokenUrl: required(raw.CANVAS_TOKEN_URL),
+            clientId: required(raw.CANVAS_CLIENT_ID),
+            clientSecret: required(raw.CANVAS_CLIENT_SECRET),
+          }
+        : {
+            mode: 'sandbox',
+            baseUrl: `${sandboxOrigin}/fhir`,
+            tokenUrl: `${sandboxOrigin}/fhir/auth/token/`,
+            clientId: SANDBOX_CREDENTIALS.fhirClientId,
+            clientSecret: SANDBOX_CREDENTIALS.fhirClientSecret,
+          },
+    sendgrid:
+      sendgridMode === 'real'
+        ? {
+            mode: 'real',
+            apiKey: required(raw.SENDGRID_API_KEY),
+            baseUrl: undefined,
+            from: required(raw.MAIL_FROM),
+          }
+        : {
+            mode: 'sandbox',
+            apiKey: SANDBOX_CREDENTIALS.sendgridApiKey,
+            baseUrl: `${sandboxOrigin}/sendgrid`,
+            from: 'portal@sandbox.example.com',
+          },
+    upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
+    sandboxFaults: raw.SANDBOX_FAULTS,
+    usesSandbox: fhirMode === 'sandbox' || sendgridMode === 'sandbox',
+  };
+}
+
+function findMissingSettings(raw: RawEnv, isProduction: boolean): string[] {
+  const missing: string[] = [];
+
+  if (isProduction) {
+    if (!raw.DATABASE_URL) missing.push('DATABASE_URL');
+    if (!raw.SESSION_SECRET) missing.push('SESSION_SECRET');
+  }
+
+  for (const names of Object.values(UPSTREAM_SETTINGS)) {
+    const absent = names.filter((name) => raw[name] === undefined);
+    const partlySet = absent.length > 0 && absent.length < names.length;
+    if (isProduction || partlySet) missing.push(...absent);
+  }
+  return missing;
+}
+
+function required(value: string | undefined): string {
+  if (value === undefined) throw new EnvError('A required setting is missing.');
+  return value;
+}
+
+/** Returns the settings of this process, parsed from `process.env` on first use. */
+export function getEnv(): Env {
+  return singleton('env', () => parseEnv(process.env));
+}

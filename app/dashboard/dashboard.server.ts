@@ -1,0 +1,151 @@
+import type { PatientSession } from '~/auth/session.server';
+import { searchResources } from '~/clients/fhir.server';
+import { getPool } from '~/db/pool.server';
+import { getPatientProfile, type PatientProfile } from '~/patients/profile.server';
+
+import { loadPanel, type Panel } from './panel.server';
+
+export interface ActiveSubscription {
+  id: string;
+  medicationRequestId: string;
+  refillIntervalDays: number;
+  /** Calendar date (YYYY-MM-DD) of the next refill, or null when none is scheduled. */
+  nextRefillDate: string | null;
+}
+
+export interface LatestShipment {
+  id: string;
+  status: 'label_created' | 'packed' | 'shipped' | 'delivered' | 'voided';
+  carrier: string;
+  trackingNumber: string | null;
+  statusChangedAt: string;
+}
+
+export interface NextAppointment {
+  id: string;
+  /** ISO 8601 instant of `Appointment.start`. */
+  start: string;
+  description: string | undefined;
+}
+
+export interface Dashboard {
+  profile: Panel<PatientProfile>;
+  subscriptions: Panel<ActiveSubscription[]>;
+  latestShipment: Panel<LatestShipment | null>;
+  nextAppointment: Panel<NextAppointment | null>;
+  unreadNotifications: Panel<number>;
+}
+
+/**
+ * Loads every dashboard panel in parallel, each from its own source, so the page costs its
+ * slowest source and a failing source degrades only its panel.
+ */
+export async function getDashboard(session: PatientSession): Promise<Dashboard> {
+  const { patientId } = session;
+  const [profile, subscriptions, latestShipment, nextAppointment, unreadNotifications] =
+    await Promise.all([
+      loadPanel(
+        'profile',
+        patientId,
+        () => getPatientProfile(session),
+        'Your details could not be loaded right now.',
+      ),
+      loadPanel(
+        'subscriptions',
+        patientId,
+        () => listActiveSubscriptions(patientId),
+        'Your treatment could not be loaded right now.',
+      ),
+      loadPanel(
+        'latestShipment',
+        patientId,
+        () => findLatestShipment(patientId),
+        'Shipment status is unavailable right now.',
+      ),
+      loadPanel(
+        'nextAppointment',
+        patientId,
+        () => findNextAppointment(patientId),
+        'Visits could not be loaded right now.',
+      ),
+      loadPanel(
+        'unreadNotifications',
+        patientId,
+        () => countUnreadNotifications(patientId),
+        'Notifications are unavailable right now.',
+      ),
+    ]);
+  return { profile, subscriptions, latestShipment, nextAppointment, unreadNotifications };
+}
+
+async function listActiveSubscriptions(patientId: string): Promise<ActiveSubscription[]> {
+  const result = await getPool().query<{
+    id: string;
+    medication_request_id: string;
+    refill_interval_days: number;
+    next_refill_date: string | null;
+  }>(
+    `SELECT id, medication_request_id, refill_interval_days, to_char(next_refill_date, 'YYYY-MM-DD') AS next_refill_date
+     FROM subscriptions WHERE patient_id = $1 AND status = 'active'
+     ORDER BY next_refill_date NULLS LAST, created_at`,
+    [patientId],
+  );
+  return result.rows.map((row) => ({
+    id: row.id,
+    medicationRequestId: row.medication_request_id,
+    refillIntervalDays: row.refill_interval_days,
+    nextRefillDate: row.next_refill_date,
+  }));
+}
+
+async function findLatestShipment(patientId: string): Promise<LatestShipment | null> {
+  const result = await getPool().query<{
+    id: string;
+    status: LatestShipment['status'];
+    carrier: string;
+    tracking_number: string | null;
+    status_changed_at: Date;
+  }>(
+    `SELECT id, status, carrier, tracking_number, status_changed_at FROM shipments
+     WHERE patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [patientId],
+  );
+  const row = result.rows[0];
+  if (!row) return null;
+
+  return {
+    id: row.id,
+    status: row.status,
+    carrier: row.carrier,
+    trackingNumber: row.tracking_number,
+    statusChangedAt: row.status_changed_at.toISOString(),
+  };
+}
+
+async function findNextAppointment(patientId: string): Promise<NextAppointment | null> {
+  const appointments = await searchResources(
+    'Appointment',
+    {
+      patient: `Patient/${patientId}`,
+      date: `ge${new Date().toISOString()}`,
+      status: 'booked',
+      _sort: 'date',
+      _count: '1',
+    },
+    { maxResults: 1 },
+  );
+  const next = appointments
+    .filter((appointment) => appointment.start)
+    .sort((a, b) => Date.parse(a.start ?? '') - Date.parse(b.start ?? ''))[0];
+  if (!next?.id || !next.start) return null;
+
+  return { id: next.id, start: next.start, description: next.description };
+}
+
+async function countUnreadNotifications(patientId: string): Promise<number> {
+  const result = await getPool().query<{ unread: number }>(
+    'SELECT count(*)::int AS unread FROM notifications WHERE patient_id = $1 AND read_at IS NULL',
+    [patientId],
+  );
+  return result.rows[0]?.unread ?? 0;
+}

@@ -1,0 +1,93 @@
+import {
+  Form,
+  isRouteErrorResponse,
+  Link,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useRouteLoaderData,
+} from 'react-router';
+
+import { getPatientSession } from '~/auth/session.server';
+
+import type { Route } from './+types/root';
+import stylesHref from './styles/app.css?url';
+
+export const links: Route.LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const session = await getPatientSession(request);
+  return { signedIn: session !== undefined };
+}
+
+export function Layout({ children }: { children: React.ReactNode }) {
+  const rootData = useRouteLoaderData<typeof loader>('root');
+  const signedIn = rootData?.signedIn ?? false;
+
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="site-header">
+          <Link to="/" className="site-name">
+            Patient portal
+          </Link>
+          {signedIn ? (
+            <nav aria-label="Main">
+              <ul>
+                <li>
+                  <Link to="/">Dashboard</Link>
+                </li>
+              </ul>
+              <Form method="post" action="/logout">
+                <button type="submit" className="link-button">
+                  Sign out
+                </button>
+              </Form>
+            </nav>
+          ) : null}
+        </header>
+        <main id="main" tabIndex={-1}>
+          {children}
+        </main>
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  return <Outlet />;
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  let title = 'Something went wrong';
+  let message = 'The page could not be shown. Please try again in a moment.';
+
+  if (isRouteErrorResponse(error) && error.status === 404) {
+    title = 'Page not found';
+    message = 'There is no page at this address.';
+  }
+
+  return (
+    <>
+      <title>{`${title} | Patient portal`}</title>
+      <h1>{title}</h1>
+      <p>{message}</p>
+      <p>
+        <Link to="/">Go to your dashboard</Link>
+      </p>
+    </>
+  );
+}

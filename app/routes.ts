@@ -1,0 +1,16 @@
+import { index, route, type RouteConfig } from '@react-router/dev/routes';
+
+export default [
+  index('routes/dashboard.tsx'),
+  route('login', 'routes/login.tsx'),
+  route('login/verify', 'routes/login.verify.tsx'),
+  route('logout', 'routes/logout.tsx'),
+
+  route('api/patient/auth/send-code', 'routes/api.patient.auth.send-code.ts'),
+  route('api/patient/auth/verify', 'routes/api.patient.auth.verify.ts'),
+  route('api/patient/auth/logout', 'routes/api.patient.auth.logout.ts'),
+  route('api/patient/profile', 'routes/api.patient.profile.ts'),
+  route('api/*', 'routes/api.not-found.ts'),
+
+  route('*', 'routes/not-found.tsx'),
+] satisfies RouteConfig;

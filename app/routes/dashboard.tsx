@@ -1,0 +1,123 @@
+import { requirePatient } from '~/auth/session.server';
+import type { Panel } from '~/dashboard/panel.server';
+import { getDashboard } from '~/dashboard/dashboard.server';
+import { formatCalendarDate, formatInstant } from '~/utils/dates';
+
+import type { Route } from './+types/dashboard';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Dashboard | Patient portal' }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const session = await requirePatient(request);
+  return getDashboard(session);
+}
+
+const SHIPMENT_STATUS_LABELS = {
+  label_created: 'Label created',
+  packed: 'Packed',
+  shipped: 'On its way',
+  delivered: 'Delivered',
+  voided: 'Cancelled',
+} as const;
+
+export default function Dashboard({ loaderData }: Route.ComponentProps) {
+  const { profile, subscriptions, latestShipment, nextAppointment, unreadNotifications } =
+    loaderData;
+  const firstName = profile.status === 'ready' ? profile.data.name.first : undefined;
+
+  return (
+    <>
+      <h1>{firstName ? `Hello, ${firstName}` : 'Hello'}</h1>
+      {profile.status === 'unavailable' ? <p role="status">{profile.message}</p> : null}
+
+      <div className="panels">
+        <DashboardPanel id="treatment" title="Active treatment" panel={subscriptions}>
+          {(items) =>
+            items.length === 0 ? (
+              <p>You have no active treatment with refills.</p>
+            ) : (
+              <ul>
+                {items.map((subscription) => (
+                  <li key={subscription.id}>
+                    {/* NOTE: the medication name comes with the prescriptions page; until then the panel shows refill timing only. */}
+                    Refills every {subscription.refillIntervalDays} days.{' '}
+                    {subscription.nextRefillDate
+                      ? `Next refill: ${formatCalendarDate(subscription.nextRefillDate)}.`
+                      : 'No refill is scheduled.'}
+                  </li>
+                ))}
+              </ul>
+            )
+          }
+        </DashboardPanel>
+
+        <DashboardPanel id="shipment" title="Latest shipment" panel={latestShipment}>
+          {(shipment) =>
+            shipment ? (
+              <p>
+                {SHIPMENT_STATUS_LABELS[shipment.status]} since{' '}
+                {formatInstant(shipment.statusChangedAt)}.
+                {shipment.trackingNumber
+                  ? ` FedEx tracking number ${shipment.trackingNumber}.`
+                  : null}
+              </p>
+            ) : (
+              <p>You have no shipments yet.</p>
+            )
+          }
+        </DashboardPanel>
+
+        <DashboardPanel id="telehealth" title="Telehealth" panel={nextAppointment}>
+          {(appointment) =>
+            appointment ? (
+              <p>
+                Your next video visit is on {formatInstant(appointment.start)}.
+                {appointment.description ? ` ${appointment.description}` : null}
+              </p>
+            ) : (
+              <p>You have no upcoming visits.</p>
+            )
+          }
+        </DashboardPanel>
+
+        <DashboardPanel id="notifications" title="Notifications" panel={unreadNotifications}>
+          {(unread) => (
+            <p>
+              {unread === 0
+                ? 'You are all caught up.'
+                : `You have ${unread} unread ${unread === 1 ? 'notification' : 'notifications'}.`}
+            </p>
+          )}
+        </DashboardPanel>
+      </div>
+
+      {profile.status === 'ready' && profile.data.practitioner?.name ? (
+        <p>Your practitioner is {profile.data.practitioner.name}.</p>
+      ) : null}
+    </>
+  );
+}
+
+function DashboardPanel<T>({
+  id,
+  title,
+  panel,
+  children,
+}: {
+  id: string;
+  title: string;
+  panel: Panel<T>;
+  children: (data: T) => React.ReactNode;
+}) {
+  const headingId = `${id}-heading`;
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>{title}</h2>
+      {panel.status === 'ready' ? (
+        children(panel.data)
+      ) : (
+        <p className="panel-unavailable">{panel.message}</p>
+      )}
+    </section>
+  );
+}

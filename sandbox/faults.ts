@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+
+import type { CallCounters } from './stats.js';
+
+/**
+ * Names of the stand-ins that accept faults. Add a name here when its stand-in is built
+ * (planned: `fedex`, `zoom`, `canvas-oauth`). Unknown names are rejected, so that a typo in
+ * SANDBOX_FAULTS fails at start instead of injecting nothing.
+ */
+export const UPSTREAM_NAMES = ['fhir', 'sendgrid'] as const;
+
+export const upstreamNameSchema = z.enum(UPSTREAM_NAMES);
+
+export type UpstreamName = z.infer<typeof upstreamNameSchema>;
+
+/** Maximum injected latency in ms, so that a mistyped value cannot hang a test run. */
+export const MAX_LATENCY_MS = 120_000;
+
+/**
+ * Fault settings for one stand-in. Every field is optional, and an empty object injects nothing.
+ */
+export const faultSettingsSchema = z.strictObject({
+  /** Delay in ms before the stand-in handles each request. */
+  latencyMs: z.number().int().min(0).max(MAX_LATENCY_MS).optional(),
+  /** Probability from 0 to 1 that a request fails with `errorStatus`. */
+  errorRate: z.number().min(0).max(1).optional(),
+  /** HTTP status of an injected error, 500 if omitted. */
+  errorStatus: z.number().int().min(400).max(599).optional(),
+  /** JSON body of an injected error. If omitted, the stand-in sends its own error shape. */
+  errorBody: z.json().optional(),
+  /** If true, every request that is not failed gets a 200 with a truncated JSON body. */
+  malformedJson: z.boolean().optional(),
+});
+
+export type FaultSettings = z.infer<typeof faultSettingsSchema>;
+
+/** Faults keyed by stand-in name, the shape of SANDBOX_FAULTS and of `GET /sandbox/faults`. */
+export const faultSettingsByUpstreamSchema = z.partialRecord(
+  upstreamNameSchema,
+  faultSettingsSchema,
+);
+
+export type FaultSettingsByUpstream = z.infer<typeof faultSettingsByUpstreamSchema>;
+
+export const DEFAULT_ERROR_STATUS = 500;
+
+/** Current fault settings of every stand-in, changed at run time through /sandbox/faults. */
+export class FaultRegistry {
+  private readonly settings = new Map<UpstreamName, FaultSettings>();
+
+  constructor(initial: FaultSettingsByUpstream = {}) {
+    for (const name of UPSTREAM_NAMES) {
+      const settings = initial[name];
+      if (settings) {
+        this.set(name, settings);
+      }
+    }
+  }
+
+  get(upstream: UpstreamName): FaultSettings {
+    return this.settings.get(upstream) ?? {};
+  }
+
+  set(upstream: UpstreamName, settings: FaultSettings): void {
+    this.settings.set(upstream, structuredClone(settings));
+  }
+
+  delete(upstream: UpstreamName): void {
+    this.settings.delete(upstream);
+  }
+
+  clear(): void {
+    this.settings.clear();
+  }
+
+  toJSON(): FaultSettingsByUpstream {
+    return Object.fromEntries(this.settings);
+  }
+}
+
+/** A JSON response body with its content type. */
+export interface JsonResponse {
+  contentType: string;
+  body: string;
+}
+
+export interface FaultInjectorOptions {
+  upstream: UpstreamName;
+  faults: FaultRegistry;
+  counters: CallCounters;
+  /** Builds the stand-in's own error response, whose body is used unless `errorBody` is set. */
+  buildErrorResponse: (status: number, req: Request) => { contentType: string; body: unknown };
+  /** The start of a plausible response, cut off mid-value, sent when `malformedJson` is set. */
+  truncatedResponse: JsonResponse;
+}
+
+/**
+ * Creates middleware that counts each request to a stand-in and then applies its faults:
+ * the latency first, then an error with probability `errorRate`, then a malformed body.
+ * A request with no fault that fires passes on to the stand-in.
+ */
+export function createFaultInjector(options: FaultInjectorOptions): RequestHandler {
+  const { upstream, faults, counters } = options;
+
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    counters.increment(upstream, 'requests');
+    const settings = faults.get(upstream);
+
+    if (settings.latencyMs) {
+      await sleep(settings.latencyMs);
+    }
+
+    const errorRate = settings.errorRate ?? 0;
+    if (errorRate > 0 && Math.random() < errorRate) {
+      const status = settings.errorStatus ?? DEFAULT_ERROR_STATUS;
+      const ownError = options.buildErrorResponse(status, req);
+      const body = settings.errorBody ?? ownError.body;
+      res.status(status).type(ownError.contentType).send(JSON.stringify(body));
+      return;
+    }
+
+    if (settings.malformedJson) {
+      const { contentType, body } = options.truncatedResponse;
+      res.status(200).type(contentType).send(body);
+      return;
+    }
+
+    next();
+  };
+}

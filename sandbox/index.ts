@@ -1,0 +1,90 @@
+import express from 'express';
+import { pino, type Logger } from 'pino';
+
+import { createControlRouter } from './control.js';
+import {
+  FaultRegistry,
+  faultSettingsByUpstreamSchema,
+  type FaultSettingsByUpstream,
+} from './faults.js';
+import { createFhirRouter } from './fhir.js';
+import { FhirEngine } from './fhir-engine.js';
+import { seedFhirServer } from './fhir-seed.js';
+import { createMailViewerRouter } from './mail-viewer.js';
+import { Mailbox } from './mailbox.js';
+import { createSendGridRouter } from './sendgrid.js';
+import { CallCounters } from './stats.js';
+
+export { DEMO_PATIENTS, FIXTURE_PATIENT, type DemoPatient } from './demo-data.js';
+export {
+  faultSettingsByUpstreamSchema,
+  type FaultSettings,
+  type FaultSettingsByUpstream,
+  type UpstreamName,
+} from './faults.js';
+
+export interface SandboxOptions {
+  /** Client id that the FHIR token endpoint accepts. */
+  fhirClientId: string;
+  /** Client secret that the FHIR token endpoint accepts. */
+  fhirClientSecret: string;
+  /** API key that the SendGrid stand-in accepts as `Authorization: Bearer <key>`. */
+  sendgridApiKey: string;
+  /** Initial faults, e.g. parsed from SANDBOX_FAULTS with faultSettingsByUpstreamSchema. */
+  faults?: FaultSettingsByUpstream;
+  /** Logger for start-up, fault changes and errors. If omitted, a pino logger named `sandbox`. */
+  logger?: Logger;
+}
+
+export interface Sandbox {
+  /**
+   * Router to mount at `/sandbox` on the portal's Express app. It parses its own request bodies.
+   */
+  router: express.Router;
+}
+
+/**
+ * Creates the stand-ins for the portal's upstreams, each with fresh in-memory state. The router
+ * serves the Canvas FHIR API at `/fhir`, seeded with demo data and the official FHIR R4 examples,
+ * and SendGrid at `/sendgrid`. It also serves the captured-mail viewer at `/mail`, and fault and
+ * call-count control at `/faults` and `/stats`.
+ * Rejects if a credential is empty, the initial faults are invalid or seeding fails.
+ */
+export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
+  for (const name of ['fhirClientId', 'fhirClientSecret', 'sendgridApiKey'] as const) {
+    if (!options[name]) {
+      throw new Error(
+        `createSandbox: ${name} is empty. Pass the value that the portal's client sends.`,
+      );
+    }
+  }
+
+  const logger = options.logger ?? pino({ name: 'sandbox' });
+  const faults = new FaultRegistry(faultSettingsByUpstreamSchema.parse(options.faults ?? {}));
+  const counters = new CallCounters({ fhir: ['tokenRequests'] });
+  const mailbox = new Mailbox();
+
+  const engine = new FhirEngine();
+  const seedCounts = await seedFhirServer(engine, new Date());
+  logger.info({ seeded: seedCounts }, 'sandbox FHIR server seeded');
+
+  const router = express.Router();
+  router.use(
+    '/fhir',
+    createFhirRouter({
+      engine,
+      credentials: { clientId: options.fhirClientId, clientSecret: options.fhirClientSecret },
+      faults,
+      counters,
+      logger,
+    }),
+  );
+  router.use(
+    '/sendgrid',
+    createSendGridRouter({ apiKey: options.sendgridApiKey, mailbox, faults, counters, logger }),
+  );
+  router.use('/mail', createMailViewerRouter(mailbox));
+  router.use(createControlRouter({ faults, counters, logger }));
+
+  return { router };
+}

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { createRequestHandler } from '@react-router/express';
+import compression from 'compression';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type pg from 'pg';
+import type { ServerBuild } from 'react-router';
+
+import { EnvError, getEnv, type Env } from './app/config/env.server';
+import { createPool, registerPool } from './app/db/pool.server';
+import { MAX_BODY_BYTES } from './app/http/api.server';
+import { getLogger } from './app/utils/logger.server';
+import type { EmbeddedPostgres } from './db/embedded';
+import { migrate } from './db/migrate';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
+interface Readiness {
+  migrated: boolean;
+  checkDatabase: () => Promise<void>;
+}
+
+/** Starts the portal: database, migrations, sandbox stand-ins (outside production), then the app. */
+async function main(): Promise<void> {
+  const env = loadEnvOrExit();
+  const logger = getLogger();
+
+  const app = express();
+  const httpServer = createServer(app);
+  const readiness: Readiness = { migrated: false, checkDatabase: () => Promise.resolve() };
+
+  app.disable('x-powered-by');
+  app.use(assignRequestId);
+  app.use(logRequest);
+  app.use(setBaseSecurityHeaders);
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_request, response) => {
+    const ready =
+      readiness.migrated &&
+      (await readiness.checkDatabase().then(
+        () => true,
+        () => false,
+      ));
+    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready' });
+  });
+
+  if (env.usesSandbox && !env.isProduction) {
+    await mountSandbox(app, env);
+  }
+
+  app.use(compression());
+  app.use(rejectOversizedBody);
+
+  const { embedded, pool } = await startDatabase(env, readiness);
+  if (env.fhir.mode === 'sandbox' && !env.isProduction) {
+    const { seedIntegrationDatabase } = await import('./sandbox/integration-db-seed');
+    await seedIntegrationDatabase(pool, new Date());
+  }
+  await mountReactRouter(app, httpServer, env);
+
+  httpServer.listen(env.port, env.host, () => {
+    const { port } = httpServer.address() as AddressInfo;
+    logger.info(
+      {
+        port,
+        nodeEnv: env.nodeEnv,
+        database: env.database.mode,
+        fhir: env.fhir.mode,
+        sendgrid: env.sendgrid.mode,
+      },
+      'portal listening',
+    );
+    if (!env.isProduction) {
+      process.stdout.write(
+        `\nPatient portal: http://localhost:${port}\nSandbox mailbox: http://localhost:${port}/sandbox/mail\n\n`,
+      );
+    }
+  });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'portal stopping');
+    httpServer.close();
+    httpServer.closeAllConnections();
+    void embedded?.stop().finally(() => process.exit(0));
+    if (!embedded) process.exit(0);
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+function loadEnvOrExit(): Env {
+  try {
+    return getEnv();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(
+        `The portal cannot start. ${error.message}\nSee the settings table in README.md.\n`,
+      );
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function startDatabase(
+  env: Env,
+  readiness: Readiness,
+): Promise<{ embedded: EmbeddedPostgres | undefined; pool: pg.Pool }> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url: string;
+  if (env.database.mode === 'embedded') {
+    const { startEmbeddedPostgres } = await import('./db/embedded');
+    embedded = await startEmbeddedPostgres({
+      dataDir: env.database.dataDir,
+      maxConnections: env.database.poolMax,
+    });
+    url = embedded.url;
+  } else {
+    url = env.database.url;
+  }
+
+  const pool = registerPool(createPool(url, env.database.poolMax));
+  const applied = await migrate(pool);
+  getLogger().info({ applied }, 'database migrations done');
+
+  readiness.migrated = true;
+  readiness.checkDatabase = async () => {
+    await pool.query('SELECT 1');
+  };
+  return { embedded, pool };
+}
+
+async function mountSandbox(app: express.Express, env: Env): Promise<void> {
+  const { createSandbox } = await import('./sandbox/index');
+  const { faultSettingsByUpstreamSchema } = await import('./sandbox/faults');
+  const faults = env.sandboxFaults
+    ? faultSettingsByUpstreamSchema.parse(JSON.parse(env.sandboxFaults))
+    : undefined;
+
+  const { router } = await createSandbox({
+    fhirClientId: env.fhir.clientId,
+    fhirClientSecret: env.fhir.clientSecret,
+    sendgridApiKey: env.sendgrid.apiKey,
+    faults,
+    logger: getLogger().child({ component: 'sandbox' }),
+  });
+  app.use('/sandbox', router);
+}
+
+async function mountReactRouter(app: express.Express, httpServer: Server, env: Env): Promise<void> {
+  const getLoadContext = (request: Request, response: Response) => ({
+    clientIp: request.ip ?? 'unknown',
+    requestId: String(response.locals.requestId),
+  });
+
+  if (env.isProduction) {
+    app.use('/assets', express.static('build/client/assets', { immutable: true, maxAge: '1y' }));
+    app.use(express.static('build/client', { maxAge: '1h', index: false }));
+    const build = (await import(
+      new URL('./build/server/index.js', import.meta.url).href
+    )) as ServerBuild;
+    app.all('*splat', createRequestHandler({ build, getLoadContext }));
+    return;
+  }
+
+  const vite = await import('vite');
+  const viteServer = await vite.createServer({
+    server: { middlewareMode: true, hmr: env.nodeEnv === 'test' ? false : { server: httpServer } },
+    appType: 'custom',
+  });
+  app.use(viteServer.middlewares);
+  app.all(
+    '*splat',
+    createRequestHandler({
+      build: () =>
+        viteServer.ssrLoadModule('virtual:react-router/server-build') as Promise<ServerBuild>,
+      getLoadContext,
+    }),
+  );
+}
+
+function assignRequestId(request: Request, response: Response, next: NextFunction): void {
+  const incoming = request.get('x-request-id');
+  const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+  response.locals.requestId = requestId;
+  response.setHeader('x-request-id', requestId);
+  next();
+}
+
+/** Logs one line per request with its path only: query strings may carry personal data. */
+function logRequest(request: Request, response: Response, next: NextFunction): void {
+  if (HEALTH_PATHS.has(request.path)) return next();
+
+  const startedAt = process.hrtime.bigint();
+  response.on('finish', () => {
+    const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+    getLogger().info(
+      {
+        requestId: response.locals.requestId,
+        method: request.method,
+        path: request.originalUrl.split('?')[0],
+        status: response.statusCode,
+        durationMs: Math.round(durationMs),
+      },
+      'request',
+    );
+  });
+  next();
+}
+
+function setBaseSecurityHeaders(_request: Request, response: Response, next: NextFunction): void {
+  response.setHeader('x-content-type-options', 'nosniff');
+  response.setHeader('referrer-policy', 'same-origin');
+  response.setHeader('x-frame-options', 'DENY');
+  next();
+}
+
+function rejectOversizedBody(request: Request, response: Response, next: NextFunction): void {
+  const declaredLength = Number(request.get('content-length') ?? '0');
+  if (declaredLength <= MAX_BODY_BYTES) return next();
+
+  const message = `The request body is larger than ${MAX_BODY_BYTES} bytes.`;
+  if (request.path.startsWith('/api/')) {
+    response.status(413).json({ error: { code: 'body_too_large', message } });
+  } else {
+    response.status(413).type('text/plain').send(message);
+  }
+}
+
+main().catch((error: unknown) => {
+  getLogger().fatal(
+    { err: { message: (error as Error).message, stack: (error as Error).stack } },
+    'portal failed to start',
+  );
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/** Debian's Chromium; browser tests never download a browser of their own. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags that keep Chromium from reaching for hosts this machine cannot and must not reach. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+export const JAVASCRIPT_MODES = [
+  { name: 'with JavaScript', javaScriptEnabled: true },
+  { name: 'without JavaScript', javaScriptEnabled: false },
+] as const;
+
+export function newContext(browser: Browser, javaScriptEnabled: boolean): Promise<BrowserContext> {
+  return browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 844 } });
+}
+
+/**
+ * Fails with the list of rules when axe finds any WCAG 2.1 A or AA violation on the page.
+ *
+ * axe runs as a script in the page, which a context without JavaScript never executes. For such
+ * a page the check runs on a copy of its current HTML, without scripts, in a scratch context
+ * with JavaScript on; a `<base>` keeps the stylesheets loading so contrast is judged as shown.
+ */
+export async function assertNoAxeViolations(page: Page, javaScriptEnabled: boolean): Promise<void> {
+  let target = page;
+  let scratch: BrowserContext | undefined;
+  if (!javaScriptEnabled) {
+    const browser = page.context().browser();
+    if (!browser) throw new Error('The page has no browser to open a scratch context in.');
+    const html = (await page.content())
+      .replace(/<script\b[\s\S]*?<\/script>/gi, '')
+      .replace(/<head>/i, `<head><base href="${page.url()}">`);
+    scratch = await browser.newContext({
+      javaScriptEnabled: true,
+      viewport: page.viewportSize() ?? undefined,
+    });
+    target = await scratch.newPage();
+    await target.setContent(html, { waitUntil: 'load' });
+  }
+
+  try {
+    const results = await new AxeBuilder({ page: target })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    const summary = results.violations.map(
+      (violation) =>
+        `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
+    );
+    expect(summary).toEqual([]);
+  } finally {
+    await scratch?.close();
+  }
+}

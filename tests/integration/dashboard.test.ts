@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DEMO_PATIENTS } from '../../sandbox/demo-data';
+import {
+  demoPatient,
+  PatientClient,
+  readPageHtml,
+  readSignInCode,
+} from '../support/patient-client';
+import { startPortalServer, type PortalServer } from '../support/portal-server';
+
+let portal: PortalServer;
+
+beforeAll(async () => {
+  portal = await startPortalServer();
+});
+
+afterAll(async () => {
+  await portal?.stop();
+});
+
+async function signIn(index: number): Promise<PatientClient> {
+  const patient = demoPatient(index);
+  const client = new PatientClient(portal.baseUrl);
+  const since = new Date();
+  await client.postJson('/api/patient/auth/send-code', { email: patient.email });
+  const code = await readSignInCode(portal.baseUrl, patient.email, since);
+  const verify = await client.postJson('/api/patient/auth/verify', { email: patient.email, code });
+  expect(verify.status).toBe(200);
+  return client;
+}
+
+async function setFhirFault(settings: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${portal.baseUrl}/sandbox/faults/fhir`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(settings),
+  });
+  expect(response.ok).toBe(true);
+}
+
+describe('dashboard', () => {
+  it('shows each patient their own profile', async () => {
+    for (const [index, patient] of DEMO_PATIENTS.entries()) {
+      const client = await signIn(index);
+      const profile = (await (await client.request('/api/patient/profile')).json()) as {
+        id: string;
+        name: { first: string; full: string };
+        birthDate: string;
+        practitioner: { name: string; npi: string };
+        address: string[];
+      };
+      expect(profile.id).toBe(patient.id);
+      expect(profile.name.first).toBe(patient.givenName);
+      expect(profile.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(profile.practitioner.name).toMatch(/\w+ \w+/);
+      expect(profile.practitioner.npi).toMatch(/^\d{10}$/);
+      expect(profile.address.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows the demo treatment, shipment and notifications', async () => {
+    const client = await signIn(1);
+    const html = await readPageHtml(await client.request('/'));
+    expect(html).toContain('Refills every 30 days.');
+    expect(html).toContain('On its way since');
+    expect(html).toContain('700000000022');
+    expect(html).toContain('You have 1 unread notification.');
+  });
+
+  it('shows empty states', async () => {
+    const client = await signIn(2);
+    const html = await readPageHtml(await client.request('/'));
+    expect(html).toContain('You have no shipments yet.');
+    expect(html).toContain('You are all caught up.');
+  });
+
+  it('degrades only the FHIR panels when FHIR fails', async () => {
+    const client = await signIn(0);
+    await setFhirFault({ errorRate: 1, errorStatus: 500 });
+    try {
+      const page = await client.request('/');
+      expect(page.status).toBe(200);
+      const html = await readPageHtml(page);
+      expect(html).toContain('<h1>Hello</h1>');
+      expect(html).toContain('Your details could not be loaded right now.');
+      expect(html).toContain('Visits could not be loaded right now.');
+      expect(html).toContain('You have 2 unread notifications.');
+      expect(html).toContain('Delivered since');
+      expect(html).toContain('Next refill:');
+
+      const profile = await client.request('/api/patient/profile');
+      expect(profile.status).toBe(503);
+      expect(await profile.json()).toMatchObject({ error: { code: 'unavailable' } });
+    } finally {
+      await fetch(`${portal.baseUrl}/sandbox/faults`, { method: 'DELETE' });
+    }
+  });
+});
