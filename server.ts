@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const readiness: Readiness = { migrated: false, checkDatabase: () => Promise.resolve() };
 
   app.disable('x-powered-by');
+  // Rate limits key on the client IP, so it must come from the proxies we run, never from the client.
+  app.set('trust proxy', env.trustProxyHops);
   app.use(assignRequestId);
   app.use(logRequest);
   app.use(setBaseSecurityHeaders);

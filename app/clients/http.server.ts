@@ -87,6 +87,32 @@ export async function fetchUpstream(
   }
 }
 
+/**
+ * Runs one call of a client that does its own HTTP (such as @sendgrid/mail) under the upstream's
+ * circuit breaker: rejected at once while the circuit is open, and counted as a failure when it
+ * throws an UpstreamError with no status or a 5xx or 429 status.
+ */
+export async function withCircuitBreaker<T>(
+  upstream: UpstreamName,
+  call: () => Promise<T>,
+): Promise<T> {
+  const breaker = getBreaker(upstream);
+  if (!breaker.tryAcquire()) {
+    throw new UpstreamError(upstream, 'circuit_open', `${upstream} is unavailable (circuit open)`);
+  }
+
+  try {
+    const result = await call();
+    breaker.recordSuccess();
+    return result;
+  } catch (error) {
+    const status = error instanceof UpstreamError ? error.status : undefined;
+    if (status === undefined || RETRYABLE_STATUSES.has(status)) breaker.recordFailure();
+    else breaker.recordSuccess();
+    throw error;
+  }
+}
+
 /** Full jitter: a random delay up to the capped exponential step. */
 function backoffWithJitter(attempt: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);

@@ -4,6 +4,7 @@ import { MailService } from '@sendgrid/mail';
 import { getEnv } from '~/config/env.server';
 import { singleton } from '~/utils/singleton.server';
 
+import { withCircuitBreaker } from './http.server';
 import { UpstreamError } from './upstream-error.server';
 
 export interface OutgoingEmail {
@@ -30,10 +31,14 @@ function getMailService(): MailService {
 }
 
 /**
- * Sends one email through SendGrid v3 mail send. Not retried, because a repeated send would
- * deliver the message twice.
+ * Sends one email through SendGrid v3 mail send, under the SendGrid circuit breaker. Not
+ * retried, because a repeated send would deliver the message twice.
  */
-export async function sendEmail(email: OutgoingEmail): Promise<void> {
+export function sendEmail(email: OutgoingEmail): Promise<void> {
+  return withCircuitBreaker('sendgrid', () => sendThroughClient(email));
+}
+
+async function sendThroughClient(email: OutgoingEmail): Promise<void> {
   const { sendgrid } = getEnv();
   try {
     await getMailService().send({ from: sendgrid.from, ...email });

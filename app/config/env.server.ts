@@ -22,6 +22,7 @@ const rawEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 
   SESSION_SECRET: optionalText.pipe(z.string().min(32).optional()),
@@ -37,6 +38,7 @@ const rawEnvSchema = z.object({
   CANVAS_CLIENT_SECRET: optionalText,
 
   SENDGRID_API_KEY: optionalText,
+  SENDGRID_BASE_URL: optionalUrl,
   MAIL_FROM: optionalText.pipe(z.email().optional()),
 
   SIGN_IN_CODE_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
@@ -57,6 +59,8 @@ export interface Env {
   isProduction: boolean;
   host: string;
   port: number;
+  /** Reverse proxies in front of the portal whose X-Forwarded-For is trusted for the client IP. */
+  trustProxyHops: number;
   logLevel: NonNullable<RawEnv['LOG_LEVEL']>;
   session: { secret: string; cookieSecure: boolean };
   signIn: {
@@ -76,6 +80,7 @@ export interface Env {
     clientId: string;
     clientSecret: string;
   };
+  /** `baseUrl` undefined means the client's default, SendGrid's own API host. */
   sendgrid: { mode: UpstreamMode; apiKey: string; baseUrl: string | undefined; from: string };
   upstreamTimeoutMs: number;
   sandboxFaults: string | undefined;
@@ -127,6 +132,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     isProduction,
     host: raw.HOST,
     port: raw.PORT,
+    trustProxyHops: raw.TRUST_PROXY_HOPS,
     logLevel: raw.LOG_LEVEL ?? (raw.NODE_ENV === 'test' ? 'silent' : 'info'),
     session: {
       secret: raw.SESSION_SECRET ?? SANDBOX_CREDENTIALS.sessionSecret,
@@ -161,7 +167,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         ? {
             mode: 'real',
             apiKey: required(raw.SENDGRID_API_KEY),
-            baseUrl: undefined,
+            baseUrl: raw.SENDGRID_BASE_URL,
             from: required(raw.MAIL_FROM),
           }
         : {

@@ -12,12 +12,13 @@ export async function loader({ request }: Route.LoaderArgs) {
   return getDashboard(session);
 }
 
-const SHIPMENT_STATUS_LABELS = {
-  label_created: 'Label created',
-  packed: 'Packed',
-  shipped: 'On its way',
-  delivered: 'Delivered',
-  voided: 'Cancelled',
+/** Sentence start for each shipment status, followed by the time of the change. */
+const SHIPMENT_STATUS_PHRASES = {
+  label_created: 'Your order is being prepared. Label created on',
+  packed: 'Your order was packed on',
+  shipped: 'On its way since',
+  delivered: 'Delivered on',
+  voided: 'This shipment was cancelled on',
 } as const;
 
 export default function Dashboard({ loaderData }: Route.ComponentProps) {
@@ -55,8 +56,8 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
           {(shipment) =>
             shipment ? (
               <p>
-                {SHIPMENT_STATUS_LABELS[shipment.status]} since{' '}
-                {formatInstant(shipment.statusChangedAt)}.
+                {SHIPMENT_STATUS_PHRASES[shipment.status]} {formatInstant(shipment.statusChangedAt)}
+                .
                 {shipment.trackingNumber
                   ? ` FedEx tracking number ${shipment.trackingNumber}.`
                   : null}

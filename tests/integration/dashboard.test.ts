@@ -86,7 +86,7 @@ describe('dashboard', () => {
       expect(html).toContain('Your details could not be loaded right now.');
       expect(html).toContain('Visits could not be loaded right now.');
       expect(html).toContain('You have 2 unread notifications.');
-      expect(html).toContain('Delivered since');
+      expect(html).toContain('Delivered on');
       expect(html).toContain('Next refill:');
 
       const profile = await client.request('/api/patient/profile');

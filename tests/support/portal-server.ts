@@ -18,14 +18,17 @@ export interface PortalServer {
 
 /**
  * Starts `server.ts` in a child process on a free loopback port with the sandbox upstreams and a
- * fresh database (embedded, or a new one on TEST_DATABASE_URL's server), and waits for /readyz.
+ * fresh database (embedded, or a new one on TEST_DATABASE_URL's server) unless `extraEnv` names
+ * a DATABASE_URL, and waits for /readyz.
  */
 export async function startPortalServer(
   extraEnv: Record<string, string> = {},
 ): Promise<PortalServer> {
   const port = await findFreePort();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portal-test-'));
-  const database: TestDatabase = await createTestDatabase();
+  const database: TestDatabase = extraEnv.DATABASE_URL
+    ? { url: extraEnv.DATABASE_URL, drop: () => Promise.resolve() }
+    : await createTestDatabase();
 
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,

@@ -1,0 +1,122 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../db/embedded';
+import { demoPatient, PatientClient, readSignInCode } from '../support/patient-client';
+import { startPortalServer, type PortalServer } from '../support/portal-server';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const SANDBOX_FHIR_CREDENTIALS = { id: 'sandbox-portal', secret: 'sandbox-portal-secret' };
+
+/** Every setting production requires; the upstreams are the sandbox of a second, development portal. */
+function productionSettings(sandboxOrigin: string, databaseUrl: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: 'production-test-secret-of-at-least-32-characters',
+    CANVAS_FHIR_BASE_URL: `${sandboxOrigin}/sandbox/fhir`,
+    CANVAS_TOKEN_URL: `${sandboxOrigin}/sandbox/fhir/auth/token/`,
+    CANVAS_CLIENT_ID: SANDBOX_FHIR_CREDENTIALS.id,
+    CANVAS_CLIENT_SECRET: SANDBOX_FHIR_CREDENTIALS.secret,
+    SENDGRID_API_KEY: 'SG.sandbox-key',
+    SENDGRID_BASE_URL: `${sandboxOrigin}/sandbox/sendgrid`,
+    MAIL_FROM: 'care@example.com',
+  };
+}
+
+describe('production start', () => {
+  it('stops and lists every missing setting', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    expect(exitCode).toBe(1);
+    const missingLine = stderr.split('\n').find((line) => line.includes('Missing settings')) ?? '';
+    for (const name of [
+      'DATABASE_URL',
+      'SESSION_SECRET',
+      'CANVAS_FHIR_BASE_URL',
+      'CANVAS_TOKEN_URL',
+      'CANVAS_CLIENT_ID',
+      'CANVAS_CLIENT_SECRET',
+      'SENDGRID_API_KEY',
+      'MAIL_FROM',
+    ]) {
+      expect(missingLine).toContain(name);
+    }
+  });
+});
+
+describe('production build', () => {
+  let upstreams: PortalServer;
+  let portal: PortalServer;
+  let testDatabase: TestDatabase;
+  let embedded: EmbeddedPostgres | undefined;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    await promisify(execFile)('npx', ['react-router', 'build'], { cwd: REPO_ROOT });
+    upstreams = await startPortalServer();
+
+    dataDir = await mkdtemp(path.join(tmpdir(), 'portal-production-'));
+    testDatabase = await createTestDatabase();
+    if (!testDatabase.url) {
+      embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 10 });
+    }
+    const databaseUrl = testDatabase.url ?? embedded?.url ?? '';
+    portal = await startPortalServer(productionSettings(upstreams.baseUrl, databaseUrl));
+  });
+
+  afterAll(async () => {
+    await portal?.stop();
+    await upstreams?.stop();
+    await embedded?.stop();
+    await testDatabase?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves built assets and no sandbox', async () => {
+    const html = await (await fetch(`${portal.baseUrl}/login`)).text();
+    const script = html.match(/src="(\/assets\/[^"]+\.js)"|href="(\/assets\/[^"]+\.js)"/);
+    const assetPath = script?.[1] ?? script?.[2];
+    expect(assetPath).toBeDefined();
+
+    const asset = await fetch(`${portal.baseUrl}${assetPath}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+
+    expect((await fetch(`${portal.baseUrl}/sandbox/mail`)).status).toBe(404);
+  });
+
+  it('signs in against configured upstreams', async () => {
+    const patient = demoPatient(2);
+    const client = new PatientClient(portal.baseUrl);
+    const since = new Date();
+    expect(
+      (await client.postJson('/api/patient/auth/send-code', { email: patient.email })).status,
+    ).toBe(202);
+
+    const code = await readSignInCode(upstreams.baseUrl, patient.email, since);
+    const verify = await client.postJson('/api/patient/auth/verify', {
+      email: patient.email,
+      code,
+    });
+    expect(verify.status).toBe(200);
+    expect(verify.headers.getSetCookie().join(';')).toMatch(/Secure/);
+
+    const profile = (await (await client.request('/api/patient/profile')).json()) as {
+      name: { first: string };
+    };
+    expect(profile.name.first).toBe(patient.givenName);
+  });
+});
