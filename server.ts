@@ -17,6 +17,8 @@ import { migrate } from './db/migrate';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+const SUPPORTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 interface Readiness {
   migrated: boolean;
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
   app.set('trust proxy', env.trustProxyHops);
   app.use(assignRequestId);
   app.use(logRequest);
+  app.use(rejectUnsupportedMethod);
   app.use(setBaseSecurityHeaders);
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
 
   app.use(compression());
   app.use(rejectOversizedBody);
+  app.use('/api', rejectCrossSiteRequest);
 
   const { embedded, pool } = await startDatabase(env, readiness);
   if (env.fhir.mode === 'sandbox' && !env.isProduction) {
@@ -160,13 +164,20 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
     requestId: String(response.locals.requestId),
   });
 
+  // Pages and data show patient information: no browser or proxy may keep a copy. Routes that
+  // can be cached set their own header, which replaces this one.
+  const noStore = (_request: Request, response: Response, next: NextFunction) => {
+    response.setHeader('cache-control', 'no-store');
+    next();
+  };
+
   if (env.isProduction) {
     app.use('/assets', express.static('build/client/assets', { immutable: true, maxAge: '1y' }));
     app.use(express.static('build/client', { maxAge: '1h', index: false }));
     const build = (await import(
       new URL('./build/server/index.js', import.meta.url).href
     )) as ServerBuild;
-    app.all('*splat', createRequestHandler({ build, getLoadContext }));
+    app.all('*splat', noStore, createRequestHandler({ build, getLoadContext }));
     return;
   }
 
@@ -178,6 +189,7 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
   app.use(viteServer.middlewares);
   app.all(
     '*splat',
+    noStore,
     createRequestHandler({
       build: () =>
         viteServer.ssrLoadModule('virtual:react-router/server-build') as Promise<ServerBuild>,
@@ -190,6 +202,8 @@ function assignRequestId(request: Request, response: Response, next: NextFunctio
   const incoming = request.get('x-request-id');
   const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
   response.locals.requestId = requestId;
+  // Overwrite the header so code that reads the request sees the validated id, not the client's.
+  request.headers['x-request-id'] = requestId;
   response.setHeader('x-request-id', requestId);
   next();
 }
@@ -220,6 +234,40 @@ function setBaseSecurityHeaders(_request: Request, response: Response, next: Nex
   response.setHeader('referrer-policy', 'same-origin');
   response.setHeader('x-frame-options', 'DENY');
   next();
+}
+
+function rejectUnsupportedMethod(request: Request, response: Response, next: NextFunction): void {
+  if (SUPPORTED_METHODS.has(request.method)) return next();
+
+  response.setHeader('allow', [...SUPPORTED_METHODS].join(', '));
+  response.status(405).type('text/plain').send(`The method ${request.method} is not supported.`);
+}
+
+/**
+ * Rejects a state-changing API request sent by another site: its `Origin` names another host,
+ * or the browser marks it `Sec-Fetch-Site: cross-site`. Requests without either header come from
+ * non-browser clients, which carry no patient's cookie unless given one.
+ */
+function rejectCrossSiteRequest(request: Request, response: Response, next: NextFunction): void {
+  if (SAFE_METHODS.has(request.method)) return next();
+
+  const origin = request.get('origin');
+  const originHost = origin ? parseHost(origin) : undefined;
+  const crossOrigin = origin !== undefined && originHost !== request.get('host');
+  const crossSite = request.get('sec-fetch-site') === 'cross-site';
+  if (!crossOrigin && !crossSite) return next();
+
+  response.status(403).json({
+    error: { code: 'cross_site_request', message: 'Requests from other sites are not accepted.' },
+  });
+}
+
+function parseHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function rejectOversizedBody(request: Request, response: Response, next: NextFunction): void {

@@ -15,7 +15,10 @@ import { getPatientSession } from '~/auth/session.server';
 import type { Route } from './+types/root';
 import stylesHref from './styles/app.css?url';
 
-export const links: Route.LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+export const links: Route.LinksFunction = () => [
+  { rel: 'stylesheet', href: stylesHref },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+];
 
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await getPatientSession(request);

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
@@ -15,17 +15,29 @@ export interface EmbeddedPostgres {
  * 127.0.0.1, so the portal's ordinary `pg` code runs unchanged.
  *
  * PGlite executes one query at a time; the socket server multiplexes up to `maxConnections`
- * clients and keeps a transaction's statements together.
- * NOTE: two processes must not share one `dataDir`; PGlite takes no lock on it.
+ * clients and keeps a transaction's statements together. PGlite itself takes no lock on its
+ * folder, and two processes writing one folder corrupt it, so a lock file guards it.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   maxConnections: number;
 }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  const releaseLock = await lockDataDir(`${dataDir}.lock`);
 
-  const db = await PGlite.create(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    await releaseLock();
+    throw new Error(
+      `The embedded database in ${dataDir} could not be opened (${(error as Error).message}). ` +
+        'If it was damaged, delete that folder to start with fresh demo data.',
+      { cause: error },
+    );
+  }
+
   const server = new PGLiteSocketServer({
     db,
     host: '127.0.0.1',
@@ -39,6 +51,43 @@ export async function startEmbeddedPostgres(options: {
     async stop() {
       await server.stop();
       await db.close();
+      await releaseLock();
     },
   };
+}
+
+/**
+ * Creates `lockPath` holding this process id, or fails when a running process holds it. A lock
+ * left by a process that is gone is taken over. Returns the function that releases it.
+ */
+async function lockDataDir(lockPath: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+
+    const holderPid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(holderPid) && holderPid > 0 && isProcessRunning(holderPid)) {
+      throw new Error(
+        `The embedded database in ${lockPath.replace(/\.lock$/, '')} is in use by process ${holderPid}. ` +
+          'Stop that portal, or give this one its own EMBEDDED_DATABASE_DIR.',
+      );
+    }
+    await rm(lockPath, { force: true });
+  }
+  throw new Error(`The lock file ${lockPath} could not be created.`);
+}
+
+function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

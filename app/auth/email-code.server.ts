@@ -1,9 +1,10 @@
-import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 
 import { z } from 'zod';
 
 import { searchResources } from '~/clients/fhir.server';
 import { sendEmail } from '~/clients/sendgrid.server';
+import { UpstreamError } from '~/clients/upstream-error.server';
 import { getEnv } from '~/config/env.server';
 import { getPool, withTransaction } from '~/db/pool.server';
 import { recordAuditEvent } from '~/security/audit.server';
@@ -15,19 +16,27 @@ import { SignInError } from './sign-in-errors.server';
 /** The wrong entry with this number ends the challenge. */
 export const MAX_FAILED_ATTEMPTS = 5;
 
-const SEND_LIMIT_WINDOW_SECONDS = 15 * 60;
+/** Window of the send and verify rate limits. */
+const LIMIT_WINDOW_SECONDS = 15 * 60;
 
 export const emailSchema = z
   .string({ error: 'Enter your email address.' })
   .trim()
   .toLowerCase()
+  .min(1, { error: 'Enter your email address.' })
   .max(254, { error: 'Enter an email address of at most 254 characters.' })
   .pipe(z.email({ error: 'Enter a valid email address, like name@example.com.' }));
 
+/** A pasted code may carry spaces or a hyphen ("123 456"), so they are dropped before the check. */
 export const codeSchema = z
   .string({ error: 'Enter the 6-digit code from the email.' })
-  .trim()
-  .regex(/^\d{6}$/, { error: 'Enter the 6-digit code from the email, digits only.' });
+  .transform((value) => value.replace(/[\s-]/g, ''))
+  .pipe(
+    z
+      .string()
+      .min(1, { error: 'Enter the 6-digit code from the email.' })
+      .regex(/^\d{6}$/, { error: 'Enter the 6-digit code from the email, digits only.' }),
+  );
 
 interface RequestContext {
   clientIp: string;
@@ -35,8 +44,10 @@ interface RequestContext {
 }
 
 /**
- * Starts an email sign-in: counts the send against the per-email and per-IP limits, looks the
- * patient up in FHIR by email, stores a new challenge and emails its code.
+ * Starts an email sign-in: counts the send against the per-IP limit, looks the patient up in
+ * FHIR by email, counts it against the per-email limit, stores a new challenge and emails its code.
+ * The per-email count comes after the lookup, so requests that fail during an FHIR outage do not
+ * lock the patient out once it is over.
  *
  * The caller's answer must not reveal whether the email belongs to a patient, so both cases do
  * the same work (FHIR search, challenge insert) and the email itself is sent after the answer.
@@ -44,18 +55,24 @@ interface RequestContext {
 export async function requestSignInCode(email: string, context: RequestContext): Promise<void> {
   const { signIn } = getEnv();
   const emailHmac = hmac(`email:${email}`);
-  await enforceLimit({
-    key: `send-code:ip:${context.clientIp}`,
-    limit: signIn.sendLimitPerIp,
-    windowSeconds: SEND_LIMIT_WINDOW_SECONDS,
-  });
-  await enforceLimit({
-    key: `send-code:email:${emailHmac}`,
-    limit: signIn.sendLimitPerEmail,
-    windowSeconds: SEND_LIMIT_WINDOW_SECONDS,
-  });
+  await enforceLimit(
+    {
+      key: `send-code:ip:${context.clientIp}`,
+      limit: signIn.sendLimitPerIp,
+      windowSeconds: LIMIT_WINDOW_SECONDS,
+    },
+    'Too many codes were requested. Wait a few minutes, then try again.',
+  );
 
   const patientId = await findPatientIdByEmail(email);
+  await enforceLimit(
+    {
+      key: `send-code:email:${emailHmac}`,
+      limit: signIn.sendLimitPerEmail,
+      windowSeconds: LIMIT_WINDOW_SECONDS,
+    },
+    'Too many codes were requested. Wait a few minutes, then try again.',
+  );
   const challengeId = randomUUID();
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
 
@@ -101,20 +118,17 @@ export async function verifySignInCode(
   context: Omit<RequestContext, 'clientIp'>,
 ): Promise<string> {
   const emailHmac = hmac(`email:${email}`);
-  const latest = await getPool().query<{
-    id: string;
-    ended_reason: EndedReason;
-    expired: boolean;
-  }>(
-    `SELECT id, ended_reason, expires_at <= now() AS expired FROM login_challenges
-     WHERE email_hmac = $1 ORDER BY created_at DESC LIMIT 1`,
-    [emailHmac],
+  const recent = await getPool().query<StoredChallenge>(
+    `SELECT id, code_hmac, ended_reason, expires_at <= now() AS expired FROM login_challenges
+     WHERE email_hmac = $1 ORDER BY created_at DESC LIMIT $2`,
+    [emailHmac, SUPERSEDED_CHALLENGES_CHECKED + 1],
   );
-  const challenge = latest.rows[0];
+  const [challenge, ...older] = recent.rows;
   if (!challenge) {
     throw new SignInError(401, 'invalid_code', 'That code is not valid. Request a new code.');
   }
   rejectEndedChallenge(challenge.ended_reason, challenge.expired);
+  rejectSupersededCode(challenge, older, code);
 
   // Comparing HMACs inside the UPDATE keeps check-and-count atomic across processes. The
   // comparison is not constant-time, but it compares keyed digests the client cannot predict.
@@ -136,6 +150,8 @@ export async function verifySignInCode(
   );
   const outcome = attempt.rows[0];
   if (!outcome) {
+    // Another request ended or the clock expired the challenge since it was read.
+    await rejectChallengeAsItIsNow(challenge.id);
     throw new SignInError(401, 'invalid_code', 'That code is not valid. Request a new code.');
   }
 
@@ -174,6 +190,57 @@ export async function verifySignInCode(
 
 type EndedReason = 'verified' | 'too_many_attempts' | 'superseded' | null;
 
+interface StoredChallenge {
+  id: string;
+  code_hmac: string;
+  ended_reason: EndedReason;
+  expired: boolean;
+}
+
+/** Earlier challenges checked for a code from an older email. */
+const SUPERSEDED_CHALLENGES_CHECKED = 3;
+
+/**
+ * Tells the patient who typed the code from an older email to use the newest one, without
+ * counting a failed attempt: the code was theirs, only outdated. A code that matches the newest
+ * challenge, or none, goes on to the counted check.
+ */
+function rejectSupersededCode(
+  newest: StoredChallenge,
+  older: StoredChallenge[],
+  code: string,
+): void {
+  if (digestsEqual(newest.code_hmac, codeHmac(newest.id, code))) return;
+
+  const fromOlderEmail = older.some(
+    (challenge) =>
+      challenge.ended_reason === 'superseded' &&
+      digestsEqual(challenge.code_hmac, codeHmac(challenge.id, code)),
+  );
+  if (fromOlderEmail) {
+    throw new SignInError(
+      401,
+      'code_superseded',
+      'A newer code was sent. Use the code from the latest email.',
+    );
+  }
+}
+
+async function rejectChallengeAsItIsNow(challengeId: string): Promise<void> {
+  const current = await getPool().query<StoredChallenge>(
+    `SELECT id, code_hmac, ended_reason, expires_at <= now() AS expired FROM login_challenges WHERE id = $1`,
+    [challengeId],
+  );
+  const challenge = current.rows[0];
+  if (challenge) rejectEndedChallenge(challenge.ended_reason, challenge.expired);
+}
+
+function digestsEqual(left: string, right: string): boolean {
+  const leftBytes = Buffer.from(left, 'hex');
+  const rightBytes = Buffer.from(right, 'hex');
+  return leftBytes.length === rightBytes.length && timingSafeEqual(leftBytes, rightBytes);
+}
+
 function rejectEndedChallenge(endedReason: EndedReason, expired: boolean): void {
   switch (endedReason) {
     case 'verified':
@@ -201,16 +268,32 @@ function rejectEndedChallenge(endedReason: EndedReason, expired: boolean): void 
   }
 }
 
-async function enforceLimit(rule: RateLimitRule): Promise<void> {
+async function enforceLimit(rule: RateLimitRule, message: string): Promise<void> {
   const result = await consumeRateLimit(rule);
   if (!result.allowed) {
-    throw new SignInError(
-      429,
-      'rate_limited',
-      'Too many codes were requested. Wait a few minutes, then try again.',
-      result.retryAfterSeconds,
-    );
+    throw new SignInError(429, 'rate_limited', message, result.retryAfterSeconds);
   }
+}
+
+/**
+ * Counts one code entry from `clientIp`. Together with the attempt limit of each challenge this
+ * bounds how fast one client can guess codes or end other patients' challenges.
+ */
+export async function enforceVerifyLimit(clientIp: string): Promise<void> {
+  await enforceLimit(
+    {
+      key: `verify:ip:${clientIp}`,
+      limit: getEnv().signIn.verifyLimitPerIp,
+      windowSeconds: LIMIT_WINDOW_SECONDS,
+    },
+    'Too many codes were entered. Wait a few minutes, then try again.',
+  );
+}
+
+/** Returns "10 minutes" or "1 minute" for the configured code lifetime, rounded up to minutes. */
+export function describeCodeLifetime(): string {
+  const minutes = Math.ceil(getEnv().signIn.codeLifetimeSeconds / 60);
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
 
 /** Returns the id of the one Patient with this email, or undefined when none or several match. */
@@ -229,17 +312,23 @@ async function deliverCode(
   code: string,
   ids: { challengeId: string; patientId: string },
 ): Promise<void> {
-  const minutes = Math.ceil(getEnv().signIn.codeLifetimeSeconds / 60);
+  const lifetime = describeCodeLifetime();
   try {
     await sendEmail({
       to: email,
       subject: 'Your sign-in code',
-      text: `Your sign-in code is ${code}. It expires in ${minutes} minutes. If you did not ask for it, you can ignore this email.`,
-      html: `<p>Your sign-in code is <strong>${code}</strong>.</p><p>It expires in ${minutes} minutes. If you did not ask for it, you can ignore this email.</p>`,
+      text: `Your sign-in code is ${code}. It expires in ${lifetime}. If you did not ask for it, you can ignore this email.`,
+      html: `<p>Your sign-in code is <strong>${code}</strong>.</p><p>It expires in ${lifetime}. If you did not ask for it, you can ignore this email.</p>`,
     });
   } catch (error) {
+    const upstreamError = error instanceof UpstreamError ? error : undefined;
     getLogger().error(
-      { ...ids, err: { message: (error as Error).message } },
+      {
+        ...ids,
+        failure: upstreamError?.failure,
+        status: upstreamError?.status,
+        err: { message: (error as Error).message },
+      },
       'sign-in code email failed',
     );
   }

@@ -12,6 +12,8 @@ export const SESSION_MAX_AGE_SECONDS = 4 * 60 * 60;
 /** `sessions.last_seen_at` is written at most this often, to keep reads cheap. */
 const LAST_SEEN_WRITE_INTERVAL_SECONDS = 60;
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const JWT_ISSUER = 'patient-portal';
 const JWT_AUDIENCE = 'patient-portal';
 const JWT_ALGORITHM = 'HS256';
@@ -96,6 +98,7 @@ export async function getPatientSession(request: Request): Promise<PatientSessio
     return undefined;
   }
   if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return undefined;
+  if (!UUID_PATTERN.test(claims.sid)) return undefined;
 
   const result = await getPool().query<{ patient_id: string; last_seen_at: Date }>(
     `SELECT patient_id, last_seen_at FROM sessions

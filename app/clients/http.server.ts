@@ -5,6 +5,8 @@ import { singleton } from '~/utils/singleton.server';
 import { CircuitBreaker } from './circuit-breaker.server';
 import { UpstreamError, type UpstreamName } from './upstream-error.server';
 
+// NOTE: there is no deadline across attempts, so a hanging upstream can hold a GET for three
+// times UPSTREAM_TIMEOUT_MS plus backoff; a per-request budget belongs with the resilience work.
 /** Retries after the first attempt, for idempotent requests only. */
 const MAX_RETRIES = 2;
 const BASE_BACKOFF_MS = 100;

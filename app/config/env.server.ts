@@ -44,6 +44,7 @@ const rawEnvSchema = z.object({
   SIGN_IN_CODE_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
   SEND_CODE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   SEND_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
+  VERIFY_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
 
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   SANDBOX_FAULTS: optionalText,
@@ -69,6 +70,8 @@ export interface Env {
     sendLimitPerEmail: number;
     /** Codes a single client IP may request per 15-minute window. */
     sendLimitPerIp: number;
+    /** Codes a single client IP may enter per 15-minute window. */
+    verifyLimitPerIp: number;
   };
   database:
     | { mode: 'external'; url: string; poolMax: number }
@@ -142,6 +145,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       codeLifetimeSeconds: raw.SIGN_IN_CODE_LIFETIME_SECONDS,
       sendLimitPerEmail: raw.SEND_CODE_LIMIT_PER_EMAIL,
       sendLimitPerIp: raw.SEND_CODE_LIMIT_PER_IP,
+      verifyLimitPerIp: raw.VERIFY_CODE_LIMIT_PER_IP,
     },
     database: raw.DATABASE_URL
       ? { mode: 'external', url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX }

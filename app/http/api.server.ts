@@ -79,14 +79,7 @@ export async function readJsonBody<T extends z.ZodType>(
   request: Request,
   schema: T,
 ): Promise<z.infer<T>> {
-  const contentType = request.headers.get('content-type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-    throw new BadRequestError(
-      415,
-      'unsupported_media_type',
-      'Send the request body as application/json.',
-    );
-  }
+  assertJsonContentType(request);
 
   const text = await readBodyText(request);
   let body: unknown;
@@ -96,6 +89,21 @@ export async function readJsonBody<T extends z.ZodType>(
     throw new BadRequestError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
   return validate(schema, body);
+}
+
+/**
+ * Rejects a body that is not application/json with 415. Browsers send form and text bodies
+ * cross-site without a preflight, so the JSON API accepts JSON only.
+ */
+export function assertJsonContentType(request: Request): void {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new BadRequestError(
+      415,
+      'unsupported_media_type',
+      'Send the request body as application/json.',
+    );
+  }
 }
 
 /** Reads an application/x-www-form-urlencoded body into plain fields. */

@@ -17,3 +17,16 @@ describe('safeRedirectPath', () => {
     expect(safeRedirectPath(target)).toBe(expected);
   });
 });
+
+describe('safeRedirectPath encoding', () => {
+  it.each([
+    ['/\u3000', '/%E3%80%80'],
+    ['/caf\u00e9?q=\u00e9', '/caf%C3%A9?q=%C3%A9'],
+    ['/a b', '/a%20b'],
+    ['/\u007f', '/'],
+  ])('makes %j safe for a Location header', (target, expected) => {
+    const path = safeRedirectPath(target);
+    expect(path).toBe(expected);
+    expect(() => new Headers({ location: path })).not.toThrow();
+  });
+});

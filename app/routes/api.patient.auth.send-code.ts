@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { emailSchema, requestSignInCode } from '~/auth/email-code.server';
+import { describeCodeLifetime, emailSchema, requestSignInCode } from '~/auth/email-code.server';
 import { signInErrorResponse } from '~/auth/sign-in-response.server';
 import { methodNotAllowed, readJsonBody } from '~/http/api.server';
 
@@ -21,8 +21,7 @@ export async function action({ request, context }: Route.ActionArgs) {
     return Response.json(
       {
         status: 'sent',
-        message:
-          'If this email belongs to a patient, a 6-digit code is on its way. It expires in 10 minutes.',
+        message: `If this email belongs to a patient, a 6-digit code is on its way. It expires in ${describeCodeLifetime()}.`,
       },
       { status: 202, headers: { 'cache-control': 'no-store' } },
     );

@@ -1,6 +1,7 @@
 import { Form, redirect, useActionData, useNavigation, useSearchParams } from 'react-router';
 import { z } from 'zod';
 
+import { ErrorSummary, pageTitle } from '~/components/error-summary';
 import { TextField } from '~/components/text-field';
 import { emailSchema, requestSignInCode } from '~/auth/email-code.server';
 import { storeLoginEmail } from '~/auth/login-email-cookie.server';
@@ -12,8 +13,6 @@ import { safeRedirectPath } from '~/http/safe-redirect';
 import type { Route } from './+types/login';
 
 const sendCodeFormSchema = z.object({ email: emailSchema, redirectTo: z.string().optional() });
-
-export const meta: Route.MetaFunction = () => [{ title: 'Sign in | Patient portal' }];
 
 export async function loader({ request }: Route.LoaderArgs) {
   if (await getPatientSession(request)) throw redirect('/');
@@ -50,6 +49,7 @@ export default function Login() {
 
   return (
     <section className="narrow" aria-labelledby="login-heading">
+      <title>{pageTitle('Sign in', errors !== undefined)}</title>
       <h1 id="login-heading">Sign in</h1>
       {searchParams.get('signedOut') ? (
         <p role="status" className="notice">
@@ -58,11 +58,7 @@ export default function Login() {
       ) : null}
       <p>Enter the email address your care team has on file. We will email you a 6-digit code.</p>
 
-      {errors?.formError && !emailError ? (
-        <p role="alert" className="error-summary">
-          {errors.formError}
-        </p>
-      ) : null}
+      <ErrorSummary message={errors?.formError} fields={errors?.fields} />
 
       <Form method="post" noValidate>
         <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />

@@ -8,8 +8,10 @@ import {
   useSearchParams,
 } from 'react-router';
 
+import { ErrorSummary, pageTitle } from '~/components/error-summary';
 import { TextField } from '~/components/text-field';
 import { getAuthenticator, startSession } from '~/auth/authenticator.server';
+import { describeCodeLifetime, enforceVerifyLimit } from '~/auth/email-code.server';
 import { clearLoginEmail, readLoginEmail } from '~/auth/login-email-cookie.server';
 import { signInFormError } from '~/auth/page-sign-in.server';
 import { getPatientSession } from '~/auth/session.server';
@@ -18,19 +20,18 @@ import { safeRedirectPath } from '~/http/safe-redirect';
 
 import type { Route } from './+types/login.verify';
 
-export const meta: Route.MetaFunction = () => [{ title: 'Enter your code | Patient portal' }];
-
 export async function loader({ request }: Route.LoaderArgs) {
   if (await getPatientSession(request)) throw redirect('/');
-  return { email: (await readLoginEmail(request)) ?? '' };
+  return { email: (await readLoginEmail(request)) ?? '', codeLifetime: describeCodeLifetime() };
 }
 
-export async function action({ request }: Route.ActionArgs) {
+export async function action({ request, context }: Route.ActionArgs) {
   const fields = await readFormFields(request.clone());
   const values = { email: fields.email ?? '' };
   const redirectTo = safeRedirectPath(new URL(request.url).searchParams.get('redirectTo'));
 
   try {
+    await enforceVerifyLimit(context.clientIp);
     const signedIn = await getAuthenticator().authenticate('email-code', request);
     const headers = new Headers();
     headers.append('set-cookie', await startSession(request, signedIn));
@@ -42,7 +43,7 @@ export async function action({ request }: Route.ActionArgs) {
 }
 
 export default function VerifyCode() {
-  const { email: rememberedEmail } = useLoaderData<typeof loader>();
+  const { email: rememberedEmail, codeLifetime } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const [searchParams] = useSearchParams();
@@ -55,19 +56,16 @@ export default function VerifyCode() {
 
   return (
     <section className="narrow" aria-labelledby="verify-heading">
+      <title>{pageTitle('Enter your code', errors !== undefined)}</title>
       <h1 id="verify-heading">Enter your code</h1>
       <p>
         {email
           ? 'We sent a 6-digit code to the email address you entered.'
           : 'Enter your email address and the 6-digit code we sent you.'}{' '}
-        The code expires 10 minutes after it was sent.
+        The code expires {codeLifetime} after it was sent.
       </p>
 
-      {errors?.formError && !codeError && !emailError ? (
-        <p role="alert" className="error-summary">
-          {errors.formError}
-        </p>
-      ) : null}
+      <ErrorSummary message={errors?.formError} fields={errors?.fields} />
 
       <Form method="post" noValidate>
         {rememberedEmail ? (
@@ -89,8 +87,6 @@ export default function VerifyCode() {
           type="text"
           inputMode="numeric"
           autoComplete="one-time-code"
-          pattern="[0-9]{6}"
-          maxLength={6}
           required
           error={codeError}
           hint="Digits only, for example 123456."

@@ -38,7 +38,11 @@ describe.each(JAVASCRIPT_MODES)('sign-in and dashboard $name', ({ javaScriptEnab
 
     await page.getByLabel('Email address').fill('not an email');
     await page.getByRole('button', { name: 'Email me a code' }).click();
-    await page.getByText('Enter a valid email address').waitFor();
+    await page
+      .getByRole('alert')
+      .getByRole('link', { name: /Enter a valid email address/ })
+      .waitFor();
+    expect(await page.title()).toBe('Error: Sign in | Patient portal');
     await assertNoAxeViolations(page, javaScriptEnabled);
 
     const since = new Date();

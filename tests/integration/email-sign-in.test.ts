@@ -1,6 +1,9 @@
 import { request as httpRequest } from 'node:http';
 
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
 
 import { demoPatient, PatientClient, readSignInCode, wrongCode } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
@@ -10,7 +13,10 @@ const SESSION_COOKIE = '__Host-portal_session';
 let portal: PortalServer;
 
 beforeAll(async () => {
-  portal = await startPortalServer({ SIGN_IN_CODE_LIFETIME_SECONDS: '3' });
+  portal = await startPortalServer({
+    SIGN_IN_CODE_LIFETIME_SECONDS: '3',
+    SEND_CODE_LIMIT_PER_EMAIL: '20',
+  });
 });
 
 afterAll(async () => {
@@ -161,6 +167,64 @@ describe('email sign-in', () => {
     expect(correctTooLate.status).toBe(401);
   });
 
+  it('names the lifetime in every message', async () => {
+    const patient = demoPatient(1);
+    const client = new PatientClient(portal.baseUrl);
+    const since = new Date();
+    const response = await client.postJson('/api/patient/auth/send-code', { email: patient.email });
+    expect(((await response.json()) as { message: string }).message).toContain(
+      'It expires in 1 minute.',
+    );
+
+    await readSignInCode(portal.baseUrl, patient.email, since);
+    const mail = (await (
+      await fetch(
+        `${portal.baseUrl}/sandbox/mail/messages?${new URLSearchParams({ to: patient.email })}`,
+      )
+    ).json()) as { text: string }[];
+    expect(mail[0]?.text).toContain('It expires in 1 minute.');
+  });
+
+  it('points to the newest email for an older code', async () => {
+    const patient = demoPatient(2);
+    const client = new PatientClient(portal.baseUrl);
+    const olderCode = await requestCode(client, patient.email);
+    let newestCode = await requestCode(client, patient.email);
+    // Two random codes are equal once in a million; a third request settles it.
+    if (newestCode === olderCode) newestCode = await requestCode(client, patient.email);
+
+    const older = await client.postJson('/api/patient/auth/verify', {
+      email: patient.email,
+      code: olderCode,
+    });
+    expect(older.status).toBe(401);
+    expect(await older.json()).toMatchObject({ error: { code: 'code_superseded' } });
+
+    const wrong = await client.postJson('/api/patient/auth/verify', {
+      email: patient.email,
+      code: wrongCode(newestCode) === olderCode ? wrongCode(olderCode) : wrongCode(newestCode),
+    });
+    const wrongBody = (await wrong.json()) as { error: { message: string } };
+    expect(wrongBody.error.message).toContain('4 tries left');
+
+    const newest = await client.postJson('/api/patient/auth/verify', {
+      email: patient.email,
+      code: newestCode,
+    });
+    expect(newest.status).toBe(200);
+  });
+
+  it('accepts a pasted code with a space', async () => {
+    const patient = demoPatient(0);
+    const client = new PatientClient(portal.baseUrl);
+    const code = await requestCode(client, patient.email);
+    const verify = await client.postJson('/api/patient/auth/verify', {
+      email: patient.email,
+      code: `${code.slice(0, 3)} ${code.slice(3)}`,
+    });
+    expect(verify.status).toBe(200);
+  });
+
   it('keeps names, emails and codes out of the logs', async () => {
     const patient = demoPatient(0);
     const client = new PatientClient(portal.baseUrl);
@@ -206,6 +270,22 @@ describe('sign-in input validation', () => {
       body: '{"email":',
       status: 400,
       code: 'invalid_json',
+    },
+    {
+      name: 'form body on verify',
+      path: 'verify',
+      body: 'email=a%40example.com&code=123456',
+      contentType: 'application/x-www-form-urlencoded',
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+    {
+      name: 'text body on verify',
+      path: 'verify',
+      body: 'email=a%40example.com&code=123456',
+      contentType: 'text/plain',
+      status: 415,
+      code: 'unsupported_media_type',
     },
     {
       name: 'form content type',
@@ -304,7 +384,75 @@ describe('sign-in input validation', () => {
   });
 });
 
+describe('request checks', () => {
+  it('rejects a cross-site API request', async () => {
+    const crossSiteHeaders: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of crossSiteHeaders) {
+      const response = await fetch(`${portal.baseUrl}/api/patient/auth/send-code`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ email: demoPatient(0).email }),
+      });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code: 'cross_site_request' } });
+    }
+  });
+
+  it('accepts a same-origin API request', async () => {
+    const response = await fetch(`${portal.baseUrl}/api/patient/auth/send-code`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        origin: portal.baseUrl,
+        'sec-fetch-site': 'same-origin',
+      },
+      body: JSON.stringify({ email: 'nobody@example.com' }),
+    });
+    expect(response.status).toBe(202);
+  });
+
+  it('answers an unsupported method with 405', async () => {
+    const response = await fetch(`${portal.baseUrl}/login`, { method: 'TRACE' }).catch(
+      () => undefined,
+    );
+    // Some fetch implementations refuse TRACE themselves; node:http does not.
+    const status =
+      response?.status ??
+      (await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${portal.baseUrl}/login`, { method: 'TRACE' }, (reply) => {
+          reply.resume();
+          resolve(reply.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end();
+      }));
+    expect(status).toBe(405);
+  });
+});
+
 describe('session checks', () => {
+  it('answers 401 to a signed token with a malformed session id', async () => {
+    const token = await new SignJWT({ sid: 'not-a-uuid' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(demoPatient(0).id)
+      .setIssuer('patient-portal')
+      .setAudience('patient-portal')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SANDBOX_CREDENTIALS.sessionSecret));
+    const response = await fetch(`${portal.baseUrl}/api/patient/profile`, {
+      headers: { cookie: `${SESSION_COOKIE}=${token}` },
+    });
+    expect(response.status).toBe(401);
+    const page = await fetch(`${portal.baseUrl}/`, {
+      headers: { cookie: `${SESSION_COOKIE}=${token}` },
+      redirect: 'manual',
+    });
+    expect(page.status).toBe(302);
+  });
+
   it('answers 401 to the API without a cookie', async () => {
     const response = await fetch(`${portal.baseUrl}/api/patient/profile`);
     expect(response.status).toBe(401);

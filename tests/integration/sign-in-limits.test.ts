@@ -7,7 +7,11 @@ import { startPortalServer, type PortalServer } from '../support/portal-server';
 let portal: PortalServer;
 
 beforeAll(async () => {
-  portal = await startPortalServer({ SEND_CODE_LIMIT_PER_EMAIL: '2', SEND_CODE_LIMIT_PER_IP: '4' });
+  portal = await startPortalServer({
+    SEND_CODE_LIMIT_PER_EMAIL: '2',
+    SEND_CODE_LIMIT_PER_IP: '4',
+    VERIFY_CODE_LIMIT_PER_IP: '3',
+  });
 });
 
 afterAll(async () => {
@@ -42,5 +46,16 @@ describe('send-code rate limits', () => {
     const response = await client.postForm('/login', { email: 'fourth@example.com' });
     expect(response.status).toBe(429);
     expect(await response.text()).toContain('Too many codes were requested');
+  });
+
+  it('limits code entries per IP', async () => {
+    const client = new PatientClient(portal.baseUrl);
+    const entry = { email: 'someone@example.com', code: '123456' };
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      expect((await client.postJson('/api/patient/auth/verify', entry)).status).toBe(401);
+    }
+    const limited = await client.postJson('/api/patient/auth/verify', entry);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
   });
 });

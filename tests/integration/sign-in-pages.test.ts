@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { demoPatient, PatientClient, readSignInCode, wrongCode } from '../support/patient-client';
+import {
+  demoPatient,
+  PatientClient,
+  readPageHtml,
+  readSignInCode,
+  wrongCode,
+} from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 
 let portal: PortalServer;
@@ -54,10 +60,52 @@ describe('sign-in pages without JavaScript', () => {
     const client = new PatientClient(portal.baseUrl);
     const response = await client.postForm('/login', { email: 'not an email' });
     expect(response.status).toBe(400);
-    const html = await response.text();
+    const html = await readPageHtml(response);
     expect(html).toContain('Enter a valid email address');
     expect(html).toContain('value="not an email"');
     expect(html).toContain('aria-invalid="true"');
+    expect(html).toContain('<title>Error: Sign in | Patient portal</title>');
+    expect(html).toMatch(/<div role="alert" class="error-summary"><ul><li><a href="#email">/);
+  });
+
+  it('asks for a missing email', async () => {
+    const response = await new PatientClient(portal.baseUrl).postForm('/login', { email: '  ' });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('Enter your email address.');
+  });
+
+  it('forbids caching of patient pages', async () => {
+    const patient = demoPatient(0);
+    const client = new PatientClient(portal.baseUrl);
+    const since = new Date();
+    await client.postForm('/login', { email: patient.email });
+    const code = await readSignInCode(portal.baseUrl, patient.email, since);
+    await client.postForm('/login/verify', { email: patient.email, code });
+
+    for (const path of ['/', '/_root.data', '/login']) {
+      const response = await client.request(path);
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
+    }
+    await client.postForm('/logout', {});
+  });
+
+  it('encodes a redirectTo with other scripts', async () => {
+    const patient = demoPatient(2);
+    const client = new PatientClient(portal.baseUrl);
+    const since = new Date();
+    await client.postForm('/login', { email: patient.email });
+    const code = await readSignInCode(portal.baseUrl, patient.email, since);
+    const target = '/\u3000caf\u00e9';
+    const verified = await client.postForm(
+      `/login/verify?${new URLSearchParams({ redirectTo: target })}`,
+      {
+        email: patient.email,
+        code,
+      },
+    );
+    expect(verified.status).toBe(302);
+    expect(verified.headers.get('location')).toBe('/%E3%80%80caf%C3%A9');
+    await client.postForm('/logout', {});
   });
 
   it('shows a wrong code and the tries left', async () => {
