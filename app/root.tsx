@@ -4,6 +4,7 @@ import {
   Link,
   Links,
   Meta,
+  NavLink,
   Outlet,
   Scripts,
   ScrollRestoration,
@@ -49,7 +50,15 @@ export function Layout({ children }: { children: React.ReactNode }) {
             <nav aria-label="Main">
               <ul>
                 <li>
-                  <Link to="/">Dashboard</Link>
+                  <NavLink to="/" end>
+                    Dashboard
+                  </NavLink>
+                </li>
+                <li>
+                  <NavLink to="/prescriptions">Prescriptions</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/profile">Profile</NavLink>
                 </li>
               </ul>
               <Form method="post" action="/logout">

@@ -6,8 +6,6 @@ import { getFhirAccessToken, invalidateFhirAccessToken } from './fhir-token.serv
 import { fetchUpstream, type UpstreamRequest } from './http.server';
 import { UpstreamError } from './upstream-error.server';
 
-/** Canvas sends 10 entries a page by default and accepts at most 100. */
-const SEARCH_PAGE_SIZE = 100;
 /** A guard against a server that links pages in a loop. */
 const MAX_SEARCH_PAGES = 50;
 
@@ -30,7 +28,8 @@ export async function searchResources<T extends ResourceType>(
   for (const [name, value] of Object.entries(params)) {
     for (const item of typeof value === 'string' ? [value] : value) query.append(name, item);
   }
-  if (!query.has('_count')) query.set('_count', String(SEARCH_PAGE_SIZE));
+  // Canvas sends 10 entries a page unless asked for more, and accepts at most 100.
+  if (!query.has('_count')) query.set('_count', String(getEnv().fhir.searchPageSize));
 
   const resources: ResourceOfType<T>[] = [];
   let nextUrl: string | undefined = `${fhirBaseUrl()}/${type}?${query.toString()}`;

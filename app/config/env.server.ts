@@ -46,6 +46,9 @@ const rawEnvSchema = z.object({
   SEND_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
   VERIFY_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
 
+  FHIR_SEARCH_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  PRESCRIPTION_LIST_MAX: z.coerce.number().int().min(1).max(5000).default(500),
+
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   SANDBOX_FAULTS: optionalText,
 });
@@ -82,7 +85,11 @@ export interface Env {
     tokenUrl: string;
     clientId: string;
     clientSecret: string;
+    /** `_count` of each search page; Canvas accepts at most 100. */
+    searchPageSize: number;
   };
+  /** Most MedicationRequests read for one prescription list. */
+  prescriptionListMax: number;
   /** `baseUrl` undefined means the client's default, SendGrid's own API host. */
   sendgrid: { mode: UpstreamMode; apiKey: string; baseUrl: string | undefined; from: string };
   upstreamTimeoutMs: number;
@@ -158,6 +165,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             tokenUrl: required(raw.CANVAS_TOKEN_URL),
             clientId: required(raw.CANVAS_CLIENT_ID),
             clientSecret: required(raw.CANVAS_CLIENT_SECRET),
+            searchPageSize: raw.FHIR_SEARCH_PAGE_SIZE,
           }
         : {
             mode: 'sandbox',
@@ -165,6 +173,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             tokenUrl: `${sandboxOrigin}/fhir/auth/token/`,
             clientId: SANDBOX_CREDENTIALS.fhirClientId,
             clientSecret: SANDBOX_CREDENTIALS.fhirClientSecret,
+            searchPageSize: raw.FHIR_SEARCH_PAGE_SIZE,
           },
     sendgrid:
       sendgridMode === 'real'
@@ -180,6 +189,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             baseUrl: `${sandboxOrigin}/sendgrid`,
             from: 'portal@sandbox.example.com',
           },
+    prescriptionListMax: raw.PRESCRIPTION_LIST_MAX,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     sandboxFaults: raw.SANDBOX_FAULTS,
     usesSandbox: fhirMode === 'sandbox' || sendgridMode === 'sandbox',

@@ -2,16 +2,12 @@ import type { PatientSession } from '~/auth/session.server';
 import { searchResources } from '~/clients/fhir.server';
 import { getPool } from '~/db/pool.server';
 import { getPatientProfile, type PatientProfile } from '~/patients/profile.server';
+import {
+  listActiveTreatments,
+  type ActiveTreatment,
+} from '~/prescriptions/active-treatment.server';
 
 import { loadPanel, type Panel } from './panel.server';
-
-export interface ActiveSubscription {
-  id: string;
-  medicationRequestId: string;
-  refillIntervalDays: number;
-  /** Calendar date (YYYY-MM-DD) of the next refill, or null when none is scheduled. */
-  nextRefillDate: string | null;
-}
 
 export interface LatestShipment {
   id: string;
@@ -30,7 +26,7 @@ export interface NextAppointment {
 
 export interface Dashboard {
   profile: Panel<PatientProfile>;
-  subscriptions: Panel<ActiveSubscription[]>;
+  treatments: Panel<ActiveTreatment[]>;
   latestShipment: Panel<LatestShipment | null>;
   nextAppointment: Panel<NextAppointment | null>;
   unreadNotifications: Panel<number>;
@@ -42,7 +38,7 @@ export interface Dashboard {
  */
 export async function getDashboard(session: PatientSession): Promise<Dashboard> {
   const { patientId } = session;
-  const [profile, subscriptions, latestShipment, nextAppointment, unreadNotifications] =
+  const [profile, treatments, latestShipment, nextAppointment, unreadNotifications] =
     await Promise.all([
       loadPanel(
         'profile',
@@ -51,9 +47,9 @@ export async function getDashboard(session: PatientSession): Promise<Dashboard> 
         'Your details could not be loaded right now.',
       ),
       loadPanel(
-        'subscriptions',
+        'treatments',
         patientId,
-        () => listActiveSubscriptions(patientId),
+        () => listActiveTreatments(session),
         'Your treatment could not be loaded right now.',
       ),
       loadPanel(
@@ -75,27 +71,7 @@ export async function getDashboard(session: PatientSession): Promise<Dashboard> 
         'Notifications are unavailable right now.',
       ),
     ]);
-  return { profile, subscriptions, latestShipment, nextAppointment, unreadNotifications };
-}
-
-async function listActiveSubscriptions(patientId: string): Promise<ActiveSubscription[]> {
-  const result = await getPool().query<{
-    id: string;
-    medication_request_id: string;
-    refill_interval_days: number;
-    next_refill_date: string | null;
-  }>(
-    `SELECT id, medication_request_id, refill_interval_days, to_char(next_refill_date, 'YYYY-MM-DD') AS next_refill_date
-     FROM subscriptions WHERE patient_id = $1 AND status = 'active'
-     ORDER BY next_refill_date NULLS LAST, created_at`,
-    [patientId],
-  );
-  return result.rows.map((row) => ({
-    id: row.id,
-    medicationRequestId: row.medication_request_id,
-    refillIntervalDays: row.refill_interval_days,
-    nextRefillDate: row.next_refill_date,
-  }));
+  return { profile, treatments, latestShipment, nextAppointment, unreadNotifications };
 }
 
 async function findLatestShipment(patientId: string): Promise<LatestShipment | null> {

@@ -1,3 +1,5 @@
+import { Link } from 'react-router';
+
 import { requirePatient } from '~/auth/session.server';
 import type { Panel } from '~/dashboard/panel.server';
 import { getDashboard } from '~/dashboard/dashboard.server';
@@ -22,8 +24,7 @@ const SHIPMENT_STATUS_PHRASES = {
 } as const;
 
 export default function Dashboard({ loaderData }: Route.ComponentProps) {
-  const { profile, subscriptions, latestShipment, nextAppointment, unreadNotifications } =
-    loaderData;
+  const { profile, treatments, latestShipment, nextAppointment, unreadNotifications } = loaderData;
   const firstName = profile.status === 'ready' ? profile.data.name.first : undefined;
 
   return (
@@ -32,19 +33,32 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
       {profile.status === 'unavailable' ? <p role="status">{profile.message}</p> : null}
 
       <div className="panels">
-        <DashboardPanel id="treatment" title="Active treatment" panel={subscriptions}>
+        <DashboardPanel
+          id="treatment"
+          title="Active treatment"
+          panel={treatments}
+          footer={<Link to="/prescriptions">All prescriptions</Link>}
+        >
           {(items) =>
             items.length === 0 ? (
               <p>You have no active treatment with refills.</p>
             ) : (
-              <ul>
-                {items.map((subscription) => (
-                  <li key={subscription.id}>
-                    {/* NOTE: the medication name comes with the prescriptions page; until then the panel shows refill timing only. */}
-                    Refills every {subscription.refillIntervalDays} days.{' '}
-                    {subscription.nextRefillDate
-                      ? `Next refill: ${formatCalendarDate(subscription.nextRefillDate)}.`
-                      : 'No refill is scheduled.'}
+              <ul className="plain-list">
+                {items.map((treatment) => (
+                  <li key={treatment.subscriptionId}>
+                    <p className="medication-name">
+                      {treatment.prescription?.medication.text ??
+                        'Medication details unavailable right now'}
+                    </p>
+                    {treatment.prescription?.dosage.map((line) => (
+                      <p key={line}>{line}</p>
+                    ))}
+                    <p>
+                      {treatment.nextRefillDate
+                        ? `Next refill: ${formatCalendarDate(treatment.nextRefillDate)}.`
+                        : 'No refill is scheduled.'}{' '}
+                      Refills every {treatment.refillIntervalDays} days.
+                    </p>
                   </li>
                 ))}
               </ul>
@@ -103,11 +117,14 @@ function DashboardPanel<T>({
   id,
   title,
   panel,
+  footer,
   children,
 }: {
   id: string;
   title: string;
   panel: Panel<T>;
+  /** Shown under the content whether or not it loaded, e.g. a link to the full page. */
+  footer?: React.ReactNode;
   children: (data: T) => React.ReactNode;
 }) {
   const headingId = `${id}-heading`;
@@ -119,6 +136,7 @@ function DashboardPanel<T>({
       ) : (
         <p className="panel-unavailable">{panel.message}</p>
       )}
+      {footer ? <p className="panel-footer">{footer}</p> : null}
     </section>
   );
 }

@@ -24,3 +24,23 @@ export function formatCalendarDate(date: string): string {
     new Date(`${date}T00:00:00Z`),
   );
 }
+
+/**
+ * Formats a FHIR `date` or `dateTime` for a patient. A value without a time (YYYY, YYYY-MM,
+ * YYYY-MM-DD) is that calendar period in every time zone; a value with a time is shown as its
+ * date in `timeZone`.
+ */
+export function formatFhirDate(value: string, timeZone = CLINIC_TIME_ZONE): string {
+  if (/^\d{4}$/.test(value)) return value;
+  if (/^\d{4}-\d{2}$/.test(value)) {
+    return new Intl.DateTimeFormat('en-US', {
+      month: 'short',
+      year: 'numeric',
+      timeZone: 'UTC',
+    }).format(new Date(`${value}-01T00:00:00Z`));
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return formatCalendarDate(value);
+  return new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone }).format(
+    new Date(value),
+  );
+}

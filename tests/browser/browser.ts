@@ -2,6 +2,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
+import { readSignInCode } from '../support/patient-client';
+
 /** Debian's Chromium; browser tests never download a browser of their own. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -34,7 +36,7 @@ export function newContext(browser: Browser, javaScriptEnabled: boolean): Promis
  *
  * axe runs as a script in the page, which a context without JavaScript never executes. For such
  * a page the check runs on a copy of its current HTML, without scripts, in a scratch context
- * with JavaScript on; a `<base>` keeps the stylesheets loading so contrast is judged as shown.
+ * with JavaScript on. A `<base>` keeps the stylesheets loading, so contrast is judged as shown.
  */
 export async function assertNoAxeViolations(page: Page, javaScriptEnabled: boolean): Promise<void> {
   let target = page;
@@ -65,4 +67,26 @@ export async function assertNoAxeViolations(page: Page, javaScriptEnabled: boole
   } finally {
     await scratch?.close();
   }
+}
+
+/**
+ * Signs a patient in through the pages and leaves the page on the dashboard. `baseUrl` must use
+ * localhost: Chromium keeps the Secure `__Host-` cookie over HTTP only in a secure context.
+ */
+export async function signInThroughPages(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  mailboxUrl: string,
+): Promise<void> {
+  const since = new Date();
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByRole('button', { name: 'Email me a code' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Enter your code' }).waitFor();
+
+  const code = await readSignInCode(mailboxUrl, email, since);
+  await page.getByLabel('6-digit code').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Hello/ }).waitFor();
 }

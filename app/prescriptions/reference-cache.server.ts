@@ -1,0 +1,43 @@
+import type { Resource, ResourceType } from '@medplum/fhirtypes';
+
+import { readResource } from '~/clients/fhir.server';
+
+type ResourceOfType<T extends ResourceType> = Extract<Resource, { resourceType: T }>;
+
+/**
+ * Reads referenced resources for one request, each id at most once, however many
+ * prescriptions point to it. A failed or missing read resolves to undefined, so one bad
+ * reference cannot fail the whole list. Callers log such a reference by id.
+ */
+export class ReferenceCache {
+  private readonly reads = new Map<string, Promise<Resource | undefined>>();
+
+  read<T extends ResourceType>(type: T, id: string): Promise<ResourceOfType<T> | undefined> {
+    const key = `${type}/${id}`;
+    let pending = this.reads.get(key);
+    if (!pending) {
+      pending = readResource(type, id).catch(() => undefined);
+      this.reads.set(key, pending);
+    }
+    return pending as Promise<ResourceOfType<T> | undefined>;
+  }
+}
+
+/** Splits `Type/id` (relative, or absolute ending in it) into its parts; undefined for `#contained` and others. */
+export function parseReference(
+  reference: string | undefined,
+): { type: string; id: string } | undefined {
+  if (!reference || reference.startsWith('#')) return undefined;
+
+  const segments =
+    reference
+      .split('?')[0]
+      ?.split('/')
+      .filter((segment) => segment !== '') ?? [];
+  const historyIndex = segments.indexOf('_history');
+  const usable = historyIndex >= 0 ? segments.slice(0, historyIndex) : segments;
+  const id = usable.at(-1);
+  const type = usable.at(-2);
+  if (!id || !type || !/^[A-Z][A-Za-z]+$/.test(type)) return undefined;
+  return { type, id };
+}

@@ -1,0 +1,184 @@
+import { data, Link } from 'react-router';
+
+import { requirePatient } from '~/auth/session.server';
+import { UpstreamError } from '~/clients/upstream-error.server';
+import { listPrescriptions, type Prescription } from '~/prescriptions/prescriptions.server';
+import {
+  parseStatusFilter,
+  PRESCRIPTION_STATUS_FILTERS,
+  type PrescriptionStatusFilter,
+} from '~/prescriptions/status-filter';
+import { describeCode } from '~/prescriptions/medication-name';
+import { statusLabel } from '~/prescriptions/prescription-status';
+import { formatFhirDate } from '~/utils/dates';
+import { getLogger } from '~/utils/logger.server';
+
+import type { Route } from './+types/prescriptions';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Prescriptions | Patient portal' }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const session = await requirePatient(request);
+  const filter = parseStatusFilter(new URL(request.url).searchParams.get('status'));
+  if (filter === undefined) {
+    throw data(null, { status: 404 });
+  }
+
+  try {
+    return { filter, list: await listPrescriptions(session, filter) };
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    getLogger().error(
+      { patientId: session.patientId, upstream: error.upstream, failure: error.failure },
+      'prescriptions unavailable',
+    );
+    return { filter, list: null };
+  }
+}
+
+export default function Prescriptions({ loaderData }: Route.ComponentProps) {
+  const { filter, list } = loaderData;
+
+  return (
+    <>
+      <h1>Prescriptions</h1>
+      {list === null ? (
+        <p role="status" className="notice">
+          Your prescriptions are unavailable right now. Please try again in a few minutes.
+        </p>
+      ) : (
+        <>
+          <StatusFilter current={filter} counts={list.statusCounts} />
+          {list.moreExist ? (
+            <p className="notice">
+              Showing the first {list.listMax} prescriptions. More exist; your care team can tell
+              you about older ones.
+            </p>
+          ) : null}
+          {list.prescriptions.length === 0 ? (
+            <p>
+              {filter === 'all'
+                ? 'You have no prescriptions yet.'
+                : `You have no prescriptions with the status ${statusLabel(filter).toLowerCase()}.`}
+            </p>
+          ) : (
+            <ul className="plain-list prescription-list">
+              {list.prescriptions.map((prescription) => (
+                <li key={prescription.id}>
+                  <PrescriptionCard prescription={prescription} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+function StatusFilter({
+  current,
+  counts,
+}: {
+  current: PrescriptionStatusFilter;
+  counts: Record<string, number>;
+}) {
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return (
+    <nav aria-label="Filter by status" className="filter-links">
+      <ul>
+        {PRESCRIPTION_STATUS_FILTERS.map((filter) => {
+          const count = filter === 'all' ? total : (counts[filter] ?? 0);
+          const label = filter === 'all' ? 'All' : statusLabel(filter);
+          return (
+            <li key={filter}>
+              <Link
+                to={filter === 'all' ? '/prescriptions' : `/prescriptions?status=${filter}`}
+                aria-current={filter === current ? 'page' : undefined}
+              >
+                {label} ({count})
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}
+
+function PrescriptionCard({ prescription }: { prescription: Prescription }) {
+  const { medication, prescriber, refills } = prescription;
+  const headingId = `prescription-${prescription.id}`;
+
+  return (
+    <article aria-labelledby={headingId}>
+      <h2 id={headingId} className="medication-name">
+        {medication.text}
+      </h2>
+      <p>
+        <span className={`status status-${prescription.status.code}`}>
+          {prescription.status.label}
+        </span>
+        {medication.code ? (
+          <span className="muted"> · {capitalize(describeCode(medication.code))}</span>
+        ) : null}
+      </p>
+      {prescription.dosage.map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+      <dl className="details">
+        <dt>Prescriber</dt>
+        <dd>
+          {prescriber.name}
+          {prescriber.npi ? ` (NPI ${prescriber.npi})` : ''}
+        </dd>
+        <dt>Written</dt>
+        <dd>
+          {prescription.dateWritten ? formatFhirDate(prescription.dateWritten) : 'Date unavailable'}
+        </dd>
+        {refills ? (
+          <>
+            {refills.allowed !== null ? (
+              <>
+                <dt>Refills allowed</dt>
+                <dd>{refills.allowed}</dd>
+              </>
+            ) : null}
+            {refills.quantity !== null ? (
+              <>
+                <dt>Quantity</dt>
+                <dd>{refills.quantity}</dd>
+              </>
+            ) : null}
+            {refills.supplyDays !== null ? (
+              <>
+                <dt>Supply</dt>
+                <dd>{refills.supplyDays} days</dd>
+              </>
+            ) : null}
+          </>
+        ) : null}
+      </dl>
+      {prescription.refillHistory.length > 0 ? (
+        <details>
+          <summary>
+            Refill history ({prescription.refillHistory.length}{' '}
+            {prescription.refillHistory.length === 1 ? 'refill' : 'refills'})
+          </summary>
+          <ul>
+            {prescription.refillHistory.map((refill) => (
+              <li key={refill.id}>
+                {refill.dateWritten ? formatFhirDate(refill.dateWritten) : 'Date unavailable'}:{' '}
+                {refill.status.label}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </article>
+  );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

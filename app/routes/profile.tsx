@@ -1,0 +1,71 @@
+import { requirePatient } from '~/auth/session.server';
+import { UpstreamError } from '~/clients/upstream-error.server';
+import { getPatientProfile, PatientNotFoundError } from '~/patients/profile.server';
+import { formatFhirDate } from '~/utils/dates';
+import { getLogger } from '~/utils/logger.server';
+
+import type { Route } from './+types/profile';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Your profile | Patient portal' }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const session = await requirePatient(request);
+
+  try {
+    return { profile: await getPatientProfile(session) };
+  } catch (error) {
+    if (!(error instanceof UpstreamError) && !(error instanceof PatientNotFoundError)) throw error;
+    getLogger().error(
+      { patientId: session.patientId, err: { name: (error as Error).name } },
+      'profile unavailable',
+    );
+    return { profile: null };
+  }
+}
+
+export default function Profile({ loaderData }: Route.ComponentProps) {
+  const { profile } = loaderData;
+  if (!profile) {
+    return (
+      <>
+        <h1>Your profile</h1>
+        <p role="status" className="notice">
+          Your details are unavailable right now. Please try again in a few minutes.
+        </p>
+      </>
+    );
+  }
+
+  const missing = 'Not on file';
+  return (
+    <>
+      <h1>Your profile</h1>
+      <p>These details come from your medical record. To change them, message your care team.</p>
+      <dl className="details">
+        <dt>Name</dt>
+        <dd>{profile.name.full ?? missing}</dd>
+        <dt>Date of birth</dt>
+        <dd>{profile.birthDate ? formatFhirDate(profile.birthDate) : missing}</dd>
+        <dt>Email</dt>
+        <dd>{profile.email ?? missing}</dd>
+        <dt>Phone</dt>
+        <dd>{profile.phone ?? missing}</dd>
+        <dt>Address</dt>
+        <dd>
+          {profile.address.length > 0
+            ? profile.address.map((line) => (
+                <span key={line} className="address-line">
+                  {line}
+                </span>
+              ))
+            : missing}
+        </dd>
+        <dt>Practitioner</dt>
+        <dd>
+          {profile.practitioner?.name ?? missing}
+          {profile.practitioner?.npi ? ` (NPI ${profile.practitioner.npi})` : ''}
+        </dd>
+      </dl>
+    </>
+  );
+}

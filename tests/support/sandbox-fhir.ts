@@ -1,0 +1,50 @@
+import type { Resource } from '@medplum/fhirtypes';
+
+import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
+
+/**
+ * Writes resources into a test portal's sandbox FHIR server with ordinary FHIR REST, the way a
+ * developer would load their own data.
+ */
+export class SandboxFhir {
+  private accessToken: string | undefined;
+
+  constructor(private readonly portalBaseUrl: string) {}
+
+  /** Creates or replaces a resource with its own id (PUT) and returns the stored resource. */
+  async put<T extends Resource & { id: string }>(resource: T): Promise<T> {
+    const response = await fetch(`${this.fhirBase()}/${resource.resourceType}/${resource.id}`, {
+      method: 'PUT',
+      headers: await this.headers(),
+      body: JSON.stringify(resource),
+    });
+    if (!response.ok) {
+      throw new Error(
+        `PUT ${resource.resourceType}/${resource.id} failed with ${response.status}: ${await response.text()}`,
+      );
+    }
+    return (await response.json()) as T;
+  }
+
+  private fhirBase(): string {
+    return `${this.portalBaseUrl}/sandbox/fhir`;
+  }
+
+  private async headers(): Promise<Record<string, string>> {
+    this.accessToken ??= await this.requestToken();
+    return { authorization: `Bearer ${this.accessToken}`, 'content-type': 'application/fhir+json' };
+  }
+
+  private async requestToken(): Promise<string> {
+    const response = await fetch(`${this.fhirBase()}/auth/token/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: SANDBOX_CREDENTIALS.fhirClientId,
+        client_secret: SANDBOX_CREDENTIALS.fhirClientSecret,
+      }),
+    });
+    if (!response.ok) throw new Error(`The sandbox token request failed with ${response.status}.`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+}
