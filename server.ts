@@ -152,6 +152,8 @@ async function mountSandbox(app: express.Express, env: Env): Promise<void> {
     fhirClientId: env.fhir.clientId,
     fhirClientSecret: env.fhir.clientSecret,
     sendgridApiKey: env.sendgrid.apiKey,
+    fedexClientId: env.fedex.clientId,
+    fedexClientSecret: env.fedex.clientSecret,
     faults,
     logger: getLogger().child({ component: 'sandbox' }),
   });

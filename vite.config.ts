@@ -3,6 +3,9 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   plugins: [reactRouter()],
+  // The map is imported lazily, so the development server would otherwise find Leaflet only
+  // on the first tracking page and reload that page mid-visit.
+  optimizeDeps: { include: ['leaflet', 'react-leaflet'] },
   resolve: {
     alias: { '~': new URL('./app', import.meta.url).pathname },
   },

@@ -58,6 +58,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
                   <NavLink to="/prescriptions">Prescriptions</NavLink>
                 </li>
                 <li>
+                  <NavLink to="/shipments">Shipments</NavLink>
+                </li>
+                <li>
                   <NavLink to="/profile">Profile</NavLink>
                 </li>
               </ul>

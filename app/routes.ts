@@ -7,12 +7,16 @@ export default [
   route('logout', 'routes/logout.tsx'),
   route('prescriptions', 'routes/prescriptions.tsx'),
   route('profile', 'routes/profile.tsx'),
+  route('shipments', 'routes/shipments.tsx'),
+  route('shipments/track/:trackingNumber', 'routes/shipments.track.tsx'),
 
   route('api/patient/auth/send-code', 'routes/api.patient.auth.send-code.ts'),
   route('api/patient/auth/verify', 'routes/api.patient.auth.verify.ts'),
   route('api/patient/auth/logout', 'routes/api.patient.auth.logout.ts'),
   route('api/patient/profile', 'routes/api.patient.profile.ts'),
   route('api/patient/prescriptions', 'routes/api.patient.prescriptions.ts'),
+  route('api/patient/shipments', 'routes/api.patient.shipments.ts'),
+  route('api/patient/tracking/:trackingNumber', 'routes/api.patient.tracking.ts'),
   route('api/*', 'routes/api.not-found.ts'),
 
   route('*', 'routes/not-found.tsx'),

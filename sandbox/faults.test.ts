@@ -264,6 +264,7 @@ describe('call counters', () => {
     expect(await readStats()).toEqual({
       fhir: { requests: 0, tokenRequests: 0 },
       sendgrid: { requests: 0 },
+      fedex: { requests: 0, tokenRequests: 0 },
     });
   });
 

@@ -7,6 +7,7 @@ import {
   faultSettingsByUpstreamSchema,
   type FaultSettingsByUpstream,
 } from './faults.js';
+import { createFedexRouter } from './fedex.js';
 import { createFhirRouter } from './fhir.js';
 import { FhirEngine } from './fhir-engine.js';
 import { seedFhirServer } from './fhir-seed.js';
@@ -30,6 +31,10 @@ export interface SandboxOptions {
   fhirClientSecret: string;
   /** API key that the SendGrid stand-in accepts as `Authorization: Bearer <key>`. */
   sendgridApiKey: string;
+  /** Client id that the FedEx token endpoint accepts. */
+  fedexClientId: string;
+  /** Client secret that the FedEx token endpoint accepts. */
+  fedexClientSecret: string;
   /** Initial faults, e.g. parsed from SANDBOX_FAULTS with faultSettingsByUpstreamSchema. */
   faults?: FaultSettingsByUpstream;
   /** Logger for start-up, fault changes and errors. If omitted, a pino logger named `sandbox`. */
@@ -46,12 +51,19 @@ export interface Sandbox {
 /**
  * Creates the stand-ins for the portal's upstreams, each with fresh in-memory state. The router
  * serves the Canvas FHIR API at `/fhir`, seeded with demo data and the official FHIR R4 examples,
- * and SendGrid at `/sendgrid`. It also serves the captured-mail viewer at `/mail`, and fault and
- * call-count control at `/faults` and `/stats`.
+ * SendGrid at `/sendgrid` and FedEx Track API v1 at `/fedex`. It also serves the captured-mail
+ * viewer at `/mail`, and fault and call-count control at `/faults` and `/stats`.
  * Rejects if a credential is empty, the initial faults are invalid or seeding fails.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
-  for (const name of ['fhirClientId', 'fhirClientSecret', 'sendgridApiKey'] as const) {
+  const credentialNames = [
+    'fhirClientId',
+    'fhirClientSecret',
+    'sendgridApiKey',
+    'fedexClientId',
+    'fedexClientSecret',
+  ] as const;
+  for (const name of credentialNames) {
     if (!options[name]) {
       throw new Error(
         `createSandbox: ${name} is empty. Pass the value that the portal's client sends.`,
@@ -61,7 +73,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const logger = options.logger ?? pino({ name: 'sandbox' });
   const faults = new FaultRegistry(faultSettingsByUpstreamSchema.parse(options.faults ?? {}));
-  const counters = new CallCounters({ fhir: ['tokenRequests'] });
+  const counters = new CallCounters({ fhir: ['tokenRequests'], fedex: ['tokenRequests'] });
   const mailbox = new Mailbox();
 
   const engine = new FhirEngine();
@@ -82,6 +94,16 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   router.use(
     '/sendgrid',
     createSendGridRouter({ apiKey: options.sendgridApiKey, mailbox, faults, counters, logger }),
+  );
+  router.use(
+    '/fedex',
+    createFedexRouter({
+      clientId: options.fedexClientId,
+      clientSecret: options.fedexClientSecret,
+      faults,
+      counters,
+      logger,
+    }),
   );
   router.use('/mail', createMailViewerRouter(mailbox));
   router.use(createControlRouter({ faults, counters, logger }));

@@ -25,8 +25,13 @@ export async function seedIntegrationDatabase(pool: pg.Pool, now: Date): Promise
   }
 
   // Tracking numbers in the 12-digit FedEx Express format; the sandbox invents them.
+  // FedEx does not know Ava's oldest number (700000000007), as happens before a label is scanned.
+  // Marcus's older shipment is still `shipped` here while the FedEx stand-in reports it
+  // delivered, so opening its tracking shows the move to `delivered`.
   const shipments: [string, string, string, string, Date][] = [
     ['demo-ava', 'demo-ava-rx-966222-refill-1', '700000000011', 'delivered', day(-3)],
+    ['demo-ava', 'demo-ava-rx-966222', '700000000007', 'label_created', day(-30)],
+    ['demo-marcus', 'demo-marcus-rx-314076', '700000000005', 'shipped', day(-20)],
     ['demo-marcus', 'demo-marcus-rx-314076-refill-1', '700000000022', 'shipped', day(-1)],
   ];
   for (const [patientId, medicationRequestId, trackingNumber, status, changedAt] of shipments) {

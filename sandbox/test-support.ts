@@ -11,6 +11,8 @@ export const TEST_CREDENTIALS = {
   fhirClientId: 'test-client',
   fhirClientSecret: 'test-secret',
   sendgridApiKey: 'SG.test-api-key',
+  fedexClientId: 'test-fedex-client',
+  fedexClientSecret: 'test-fedex-secret',
 } as const;
 
 export interface RunningSandbox {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { EnvError, parseEnv } from './env.server';
+import { EnvError, parseEnv, SANDBOX_CREDENTIALS } from './env.server';
 
 const REAL_SETTINGS = {
   DATABASE_URL: 'postgres://portal@db.internal:5432/portal',
@@ -11,6 +11,9 @@ const REAL_SETTINGS = {
   CANVAS_CLIENT_SECRET: 'secret',
   SENDGRID_API_KEY: 'SG.key',
   MAIL_FROM: 'care@example.com',
+  FEDEX_API_BASE_URL: 'https://apis.fedex.com',
+  FEDEX_CLIENT_ID: 'fedex-client',
+  FEDEX_CLIENT_SECRET: 'fedex-secret',
 };
 
 describe('parseEnv', () => {
@@ -19,6 +22,12 @@ describe('parseEnv', () => {
     expect(env.fhir.mode).toBe('sandbox');
     expect(env.fhir.baseUrl).toBe('http://127.0.0.1:4000/sandbox/fhir');
     expect(env.sendgrid.mode).toBe('sandbox');
+    expect(env.fedex).toEqual({
+      mode: 'sandbox',
+      baseUrl: 'http://127.0.0.1:4000/sandbox/fedex',
+      clientId: SANDBOX_CREDENTIALS.fedexClientId,
+      clientSecret: SANDBOX_CREDENTIALS.fedexClientSecret,
+    });
     expect(env.database.mode).toBe('embedded');
     expect(env.usesSandbox).toBe(true);
   });
@@ -27,6 +36,12 @@ describe('parseEnv', () => {
     const env = parseEnv({ ...REAL_SETTINGS, NODE_ENV: 'production' });
     expect(env.fhir).toMatchObject({ mode: 'real', baseUrl: REAL_SETTINGS.CANVAS_FHIR_BASE_URL });
     expect(env.sendgrid).toMatchObject({ mode: 'real', from: 'care@example.com' });
+    expect(env.fedex).toEqual({
+      mode: 'real',
+      baseUrl: 'https://apis.fedex.com',
+      clientId: 'fedex-client',
+      clientSecret: 'fedex-secret',
+    });
     expect(env.database).toMatchObject({ mode: 'external', url: REAL_SETTINGS.DATABASE_URL });
     expect(env.usesSandbox).toBe(false);
   });
@@ -45,6 +60,22 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ CANVAS_FHIR_BASE_URL: 'https://fhir.example.com' })).toThrowError(
       /CANVAS_TOKEN_URL, CANVAS_CLIENT_ID, CANVAS_CLIENT_SECRET/,
     );
+  });
+
+  it('rejects a partly configured FedEx', () => {
+    expect(() => parseEnv({ FEDEX_CLIENT_ID: 'fedex-client' })).toThrowError(
+      /FEDEX_API_BASE_URL, FEDEX_CLIENT_SECRET/,
+    );
+  });
+
+  it('keeps the sandbox while only FedEx is real', () => {
+    const env = parseEnv({
+      FEDEX_API_BASE_URL: REAL_SETTINGS.FEDEX_API_BASE_URL,
+      FEDEX_CLIENT_ID: REAL_SETTINGS.FEDEX_CLIENT_ID,
+      FEDEX_CLIENT_SECRET: REAL_SETTINGS.FEDEX_CLIENT_SECRET,
+    });
+    expect(env.fedex.mode).toBe('real');
+    expect(env.usesSandbox).toBe(true);
   });
 
   it('rejects a malformed value with its name', () => {

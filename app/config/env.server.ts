@@ -7,6 +7,8 @@ export const SANDBOX_CREDENTIALS = {
   fhirClientId: 'sandbox-portal',
   fhirClientSecret: 'sandbox-portal-secret',
   sendgridApiKey: 'SG.sandbox-key',
+  fedexClientId: 'sandbox-fedex-client',
+  fedexClientSecret: 'sandbox-fedex-secret',
   sessionSecret: 'sandbox-session-secret-do-not-use-in-production',
 } as const;
 
@@ -41,6 +43,10 @@ const rawEnvSchema = z.object({
   SENDGRID_BASE_URL: optionalUrl,
   MAIL_FROM: optionalText.pipe(z.email().optional()),
 
+  FEDEX_API_BASE_URL: optionalUrl,
+  FEDEX_CLIENT_ID: optionalText,
+  FEDEX_CLIENT_SECRET: optionalText,
+
   SIGN_IN_CODE_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
   SEND_CODE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   SEND_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
@@ -48,6 +54,7 @@ const rawEnvSchema = z.object({
 
   FHIR_SEARCH_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   PRESCRIPTION_LIST_MAX: z.coerce.number().int().min(1).max(5000).default(500),
+  TRACKING_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1800),
 
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   SANDBOX_FAULTS: optionalText,
@@ -90,8 +97,12 @@ export interface Env {
   };
   /** Most MedicationRequests read for one prescription list. */
   prescriptionListMax: number;
+  /** How long a successful FedEx tracking result is served from `tracking_cache`. */
+  trackingCacheSeconds: number;
   /** `baseUrl` undefined means the client's default, SendGrid's own API host. */
   sendgrid: { mode: UpstreamMode; apiKey: string; baseUrl: string | undefined; from: string };
+  /** `baseUrl` is the API host, e.g. `https://apis.fedex.com`, which serves `/oauth/token`. */
+  fedex: { mode: UpstreamMode; baseUrl: string; clientId: string; clientSecret: string };
   upstreamTimeoutMs: number;
   sandboxFaults: string | undefined;
   /** True when at least one upstream is served by the sandbox, so server.ts mounts `/sandbox`. */
@@ -102,6 +113,7 @@ export interface Env {
 const UPSTREAM_SETTINGS = {
   fhir: ['CANVAS_FHIR_BASE_URL', 'CANVAS_TOKEN_URL', 'CANVAS_CLIENT_ID', 'CANVAS_CLIENT_SECRET'],
   sendgrid: ['SENDGRID_API_KEY', 'MAIL_FROM'],
+  fedex: ['FEDEX_API_BASE_URL', 'FEDEX_CLIENT_ID', 'FEDEX_CLIENT_SECRET'],
 } as const satisfies Record<string, readonly (keyof RawEnv)[]>;
 
 export class EnvError extends Error {
@@ -136,6 +148,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const sandboxOrigin = `http://127.0.0.1:${raw.PORT}/sandbox`;
   const fhirMode: UpstreamMode = raw.CANVAS_FHIR_BASE_URL ? 'real' : 'sandbox';
   const sendgridMode: UpstreamMode = raw.SENDGRID_API_KEY ? 'real' : 'sandbox';
+  const fedexMode: UpstreamMode = raw.FEDEX_API_BASE_URL ? 'real' : 'sandbox';
 
   return {
     nodeEnv: raw.NODE_ENV,
@@ -189,10 +202,25 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             baseUrl: `${sandboxOrigin}/sendgrid`,
             from: 'portal@sandbox.example.com',
           },
+    fedex:
+      fedexMode === 'real'
+        ? {
+            mode: 'real',
+            baseUrl: required(raw.FEDEX_API_BASE_URL),
+            clientId: required(raw.FEDEX_CLIENT_ID),
+            clientSecret: required(raw.FEDEX_CLIENT_SECRET),
+          }
+        : {
+            mode: 'sandbox',
+            baseUrl: `${sandboxOrigin}/fedex`,
+            clientId: SANDBOX_CREDENTIALS.fedexClientId,
+            clientSecret: SANDBOX_CREDENTIALS.fedexClientSecret,
+          },
     prescriptionListMax: raw.PRESCRIPTION_LIST_MAX,
+    trackingCacheSeconds: raw.TRACKING_CACHE_SECONDS,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     sandboxFaults: raw.SANDBOX_FAULTS,
-    usesSandbox: fhirMode === 'sandbox' || sendgridMode === 'sandbox',
+    usesSandbox: fhirMode === 'sandbox' || sendgridMode === 'sandbox' || fedexMode === 'sandbox',
   };
 }
 

@@ -15,6 +15,8 @@ export interface LatestShipment {
   carrier: string;
   trackingNumber: string | null;
   statusChangedAt: string;
+  /** End of FedEx's estimated delivery window from the last cached result, if any. */
+  estimatedDelivery: string | null;
 }
 
 export interface NextAppointment {
@@ -75,15 +77,20 @@ export async function getDashboard(session: PatientSession): Promise<Dashboard> 
 }
 
 async function findLatestShipment(patientId: string): Promise<LatestShipment | null> {
+  // The estimated delivery comes from the last cached FedEx result only: the dashboard never
+  // waits for FedEx.
   const result = await getPool().query<{
     id: string;
     status: LatestShipment['status'];
     carrier: string;
     tracking_number: string | null;
     status_changed_at: Date;
+    estimated_delivery: string | null;
   }>(
-    `SELECT id, status, carrier, tracking_number, status_changed_at FROM shipments
-     WHERE patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
+    `SELECT s.id, s.status, s.carrier, s.tracking_number, s.status_changed_at,
+            c.payload -> 'estimatedDelivery' ->> 'ends' AS estimated_delivery
+     FROM shipments s LEFT JOIN tracking_cache c ON c.tracking_number = s.tracking_number
+     WHERE s.patient_id = $1 ORDER BY s.created_at DESC, s.id DESC LIMIT 1`,
     [patientId],
   );
   const row = result.rows[0];
@@ -95,6 +102,7 @@ async function findLatestShipment(patientId: string): Promise<LatestShipment | n
     carrier: row.carrier,
     trackingNumber: row.tracking_number,
     statusChangedAt: row.status_changed_at.toISOString(),
+    estimatedDelivery: row.estimated_delivery,
   };
 }
 

@@ -2,6 +2,7 @@ import type { PatientSession } from '~/auth/session.server';
 import { getPool } from '~/db/pool.server';
 import { getLogger } from '~/utils/logger.server';
 
+import { isVisibleToPatient } from './prescription-status';
 import { describeMedicationRequest, type Prescription } from './prescriptions.server';
 import { ReferenceCache } from './reference-cache.server';
 
@@ -12,7 +13,7 @@ export interface ActiveTreatment {
   /** Calendar date (YYYY-MM-DD) of the next refill, or null when none is scheduled. */
   nextRefillDate: string | null;
   /** The prescription the subscription refills, or null when FHIR could not provide it. */
-  prescription: Pick<Prescription, 'medication' | 'dosage'> | null;
+  prescription: Pick<Prescription, 'medication' | 'dosage' | 'status'> | null;
 }
 
 /**
@@ -35,7 +36,7 @@ export async function listActiveTreatments(session: PatientSession): Promise<Act
   );
 
   const cache = new ReferenceCache();
-  return Promise.all(
+  const treatments = await Promise.all(
     result.rows.map(async (row) => ({
       subscriptionId: row.id,
       medicationRequestId: row.medication_request_id,
@@ -48,14 +49,26 @@ export async function listActiveTreatments(session: PatientSession): Promise<Act
       ),
     })),
   );
+  // A request entered in error is hidden from patients everywhere, its treatment included.
+  return treatments.filter((treatment) => treatment.prescription !== 'hidden') as ActiveTreatment[];
 }
 
 async function describeSubscribedRequest(
   medicationRequestId: string,
   patientId: string,
   cache: ReferenceCache,
-): Promise<ActiveTreatment['prescription']> {
-  const request = await cache.read('MedicationRequest', medicationRequestId);
+): Promise<ActiveTreatment['prescription'] | 'hidden'> {
+  let request;
+  try {
+    request = await cache.read('MedicationRequest', medicationRequestId);
+  } catch (error) {
+    getLogger().error(
+      { medicationRequestId, patientId, err: { message: (error as Error).message } },
+      'subscription MedicationRequest could not be read',
+    );
+    return null;
+  }
+
   if (!request || request.subject?.reference !== `Patient/${patientId}`) {
     getLogger().warn(
       { medicationRequestId, patientId },
@@ -63,7 +76,14 @@ async function describeSubscribedRequest(
     );
     return null;
   }
+  if (!isVisibleToPatient(request.status)) {
+    getLogger().warn(
+      { medicationRequestId, patientId },
+      'subscription MedicationRequest entered in error',
+    );
+    return 'hidden';
+  }
 
-  const { medication, dosage } = await describeMedicationRequest(request, cache);
-  return { medication, dosage };
+  const { medication, dosage, status } = await describeMedicationRequest(request, cache);
+  return { medication, dosage, status };
 }

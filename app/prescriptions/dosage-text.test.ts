@@ -703,3 +703,19 @@ describe('dosage sentences of the FHIR R4 examples', () => {
     );
   });
 });
+
+describe('describeDosage incomplete timing', () => {
+  it.each([
+    [{ frequency: 3 }, '3 times (how often was not given; ask your pharmacist)'],
+    [
+      { frequency: 3, period: 0, periodUnit: 'd' as const },
+      '3 times (how often was not given; ask your pharmacist)',
+    ],
+  ])('keeps frequency %j', (repeat, expected) => {
+    const sentence = describeDosage({
+      doseAndRate: [{ doseQuantity: { value: 1, unit: 'tablet' } }],
+      timing: { repeat },
+    });
+    expect(sentence).toContain(expected);
+  });
+});

@@ -324,7 +324,11 @@ function chooseVerb(
  */
 function describeFrequency(repeat: TimingRepeat): string | undefined {
   const { period, periodMax, periodUnit } = repeat;
-  if (!isPositiveNumber(period) || !periodUnit) return undefined;
+  if (!isPositiveNumber(period) || !periodUnit) {
+    // A frequency without a usable period must not vanish: "Take 1 tablet." would read as one dose.
+    if (!isPositiveNumber(repeat.frequency)) return undefined;
+    return `${formatNumber(repeat.frequency)} ${repeat.frequency === 1 ? 'time' : 'times'} (how often was not given; ask your pharmacist)`;
+  }
 
   const frequency = isPositiveNumber(repeat.frequency) ? repeat.frequency : 1;
   const frequencyMax =

@@ -31,7 +31,13 @@ describe('describeMedicationRequest bad data', () => {
   });
 
   it('drops a malformed authoredOn', async () => {
-    for (const authoredOn of ['2015-13-45', 'yesterday', '2015-02-30T25:00']) {
+    for (const authoredOn of [
+      '2015-13-45',
+      'yesterday',
+      '2015-02-30T25:00',
+      '2023-02-29',
+      '2015-04-31',
+    ]) {
       const prescription = await describeAlone(request({ authoredOn }));
       expect(prescription.dateWritten, authoredOn).toBeNull();
     }

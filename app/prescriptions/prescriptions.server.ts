@@ -85,7 +85,8 @@ export async function listPrescriptions(
   const listMax = getEnv().prescriptionListMax;
   const requests = await searchResources(
     'MedicationRequest',
-    { patient: `Patient/${session.patientId}` },
+    // Newest first, so the records past the cap are the oldest.
+    { patient: `Patient/${session.patientId}`, _sort: '-authoredon' },
     { maxResults: listMax + 1 },
   );
   const moreExist = requests.length > listMax;
@@ -285,36 +286,65 @@ function toDays(value: number, unit: string | undefined): number | null {
 function validDate(value: string | undefined): string | null {
   if (value === undefined || !FHIR_DATE_TIME_PATTERN.test(value)) return null;
   const parsed = Date.parse(value.length === 4 ? `${value}-01-01` : value);
-  return Number.isNaN(parsed) ? null : value;
+  if (Number.isNaN(parsed)) return null;
+
+  // Date.parse rolls an impossible day over (2023-02-29 becomes March 1), so check it survived.
+  const calendarDay = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (calendarDay) {
+    const [, year, month, day] = calendarDay.map(Number);
+    const check = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 1));
+    if (check.getUTCMonth() + 1 !== month || check.getUTCDate() !== day) return null;
+  }
+  return value;
 }
 
-/** Keeps refills (`intent=filler-order` based on another request in the list) apart from orders. */
+/** Longest chain of refills of refills followed to find the original order. */
+const MAX_REFILL_CHAIN = 20;
+
+/**
+ * Keeps refills (`intent=filler-order`) apart from orders: each refill goes under the order at
+ * the root of its `basedOn` chain, which may pass through other refills. A refill whose chain
+ * loops or leaves the list stays a prescription of its own, so no request disappears.
+ */
 function groupRefills(requests: MedicationRequest[]): {
   orders: MedicationRequest[];
   refillsByOrderId: Map<string, MedicationRequest[]>;
 } {
-  const ids = new Set(requests.map((request) => request.id));
+  const byId = new Map(requests.map((request) => [request.id, request]));
   const refillsByOrderId = new Map<string, MedicationRequest[]>();
   const orders: MedicationRequest[] = [];
 
   for (const request of requests) {
-    const orderId = parseReference(
-      request.basedOn?.find(
-        (reference) => parseReference(reference.reference)?.type === 'MedicationRequest',
-      )?.reference,
-    )?.id;
-    if (
-      request.intent === 'filler-order' &&
-      orderId &&
-      ids.has(orderId) &&
-      orderId !== request.id
-    ) {
-      refillsByOrderId.set(orderId, [...(refillsByOrderId.get(orderId) ?? []), request]);
+    const root = request.intent === 'filler-order' ? findRootOrder(request, byId) : undefined;
+    if (root?.id) {
+      refillsByOrderId.set(root.id, [...(refillsByOrderId.get(root.id) ?? []), request]);
     } else {
       orders.push(request);
     }
   }
   return { orders, refillsByOrderId };
+}
+
+function findRootOrder(
+  refill: MedicationRequest,
+  byId: Map<string | undefined, MedicationRequest>,
+): MedicationRequest | undefined {
+  const visited = new Set<string | undefined>([refill.id]);
+  let current = refill;
+  for (let step = 0; step < MAX_REFILL_CHAIN; step += 1) {
+    const parentId = parseReference(
+      current.basedOn?.find(
+        (reference) => parseReference(reference.reference)?.type === 'MedicationRequest',
+      )?.reference,
+    )?.id;
+    const parent = byId.get(parentId);
+    if (!parent || visited.has(parent.id)) return undefined;
+    if (parent.intent !== 'filler-order') return parent;
+
+    visited.add(parent.id);
+    current = parent;
+  }
+  return undefined;
 }
 
 function isOwnedBy(request: MedicationRequest, patientId: string): boolean {

@@ -6,8 +6,9 @@ type ResourceOfType<T extends ResourceType> = Extract<Resource, { resourceType: 
 
 /**
  * Reads referenced resources for one request, each id at most once, however many
- * prescriptions point to it. A failed or missing read resolves to undefined, so one bad
- * reference cannot fail the whole list. Callers log such a reference by id.
+ * prescriptions point to it. A resource the server does not have (404, 410) resolves to
+ * undefined, and callers log it by id. Any other failure rejects: falling back to a
+ * reference's `display` during an outage would show text the resource may contradict.
  */
 export class ReferenceCache {
   private readonly reads = new Map<string, Promise<Resource | undefined>>();
@@ -16,7 +17,7 @@ export class ReferenceCache {
     const key = `${type}/${id}`;
     let pending = this.reads.get(key);
     if (!pending) {
-      pending = readResource(type, id).catch(() => undefined);
+      pending = readResource(type, id);
       this.reads.set(key, pending);
     }
     return pending as Promise<ResourceOfType<T> | undefined>;

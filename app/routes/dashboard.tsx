@@ -50,15 +50,23 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
                       {treatment.prescription?.medication.text ??
                         'Medication details unavailable right now'}
                     </p>
-                    {treatment.prescription?.dosage.map((line) => (
-                      <p key={line}>{line}</p>
+                    {treatment.prescription?.dosage.map((line, index) => (
+                      // Dosage lines may repeat word for word, so their position is the key.
+                      <p key={index}>{line}</p>
                     ))}
-                    <p>
-                      {treatment.nextRefillDate
-                        ? `Next refill: ${formatCalendarDate(treatment.nextRefillDate)}.`
-                        : 'No refill is scheduled.'}{' '}
-                      Refills every {treatment.refillIntervalDays} days.
-                    </p>
+                    {treatment.prescription && treatment.prescription.status.code !== 'active' ? (
+                      <p>
+                        This prescription is {treatment.prescription.status.label.toLowerCase()}.
+                        Contact your care team before your next refill.
+                      </p>
+                    ) : (
+                      <p>
+                        {treatment.nextRefillDate
+                          ? `Next refill: ${formatCalendarDate(treatment.nextRefillDate)}.`
+                          : 'No refill is scheduled.'}{' '}
+                        Refills every {treatment.refillIntervalDays} days.
+                      </p>
+                    )}
                   </li>
                 ))}
               </ul>
@@ -66,14 +74,27 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
           }
         </DashboardPanel>
 
-        <DashboardPanel id="shipment" title="Latest shipment" panel={latestShipment}>
+        <DashboardPanel
+          id="shipment"
+          title="Latest shipment"
+          panel={latestShipment}
+          footer={
+            latestShipment.status === 'ready' && latestShipment.data?.trackingNumber ? (
+              <Link to={`/shipments/track/${latestShipment.data.trackingNumber}`}>
+                Track FedEx {latestShipment.data.trackingNumber}
+              </Link>
+            ) : (
+              <Link to="/shipments">All shipments</Link>
+            )
+          }
+        >
           {(shipment) =>
             shipment ? (
               <p>
                 {SHIPMENT_STATUS_PHRASES[shipment.status]} {formatInstant(shipment.statusChangedAt)}
                 .
-                {shipment.trackingNumber
-                  ? ` FedEx tracking number ${shipment.trackingNumber}.`
+                {shipment.estimatedDelivery && shipment.status === 'shipped'
+                  ? ` Estimated delivery by ${formatInstant(shipment.estimatedDelivery)}.`
                   : null}
               </p>
             ) : (

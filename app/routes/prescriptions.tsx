@@ -51,8 +51,8 @@ export default function Prescriptions({ loaderData }: Route.ComponentProps) {
           <StatusFilter current={filter} counts={list.statusCounts} />
           {list.moreExist ? (
             <p className="notice">
-              Showing the first {list.listMax} prescriptions. More exist; your care team can tell
-              you about older ones.
+              Only your newest {list.listMax} prescription records are shown. Your care team can
+              tell you about older ones.
             </p>
           ) : null}
           {list.prescriptions.length === 0 ? (
@@ -123,8 +123,9 @@ function PrescriptionCard({ prescription }: { prescription: Prescription }) {
           <span className="muted"> · {capitalize(describeCode(medication.code))}</span>
         ) : null}
       </p>
-      {prescription.dosage.map((line) => (
-        <p key={line}>{line}</p>
+      {prescription.dosage.map((line, index) => (
+        // Dosage lines may repeat word for word, so their position is the key.
+        <p key={index}>{line}</p>
       ))}
       <dl className="details">
         <dt>Prescriber</dt>

@@ -27,8 +27,26 @@ export const JAVASCRIPT_MODES = [
   { name: 'without JavaScript', javaScriptEnabled: false },
 ] as const;
 
-export function newContext(browser: Browser, javaScriptEnabled: boolean): Promise<BrowserContext> {
-  return browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 844 } });
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Opens a phone-sized context whose requests may reach only loopback: anything else, such as
+ * map tiles, is aborted, so browser tests never send traffic to another host.
+ */
+export async function newContext(
+  browser: Browser,
+  javaScriptEnabled: boolean,
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    javaScriptEnabled,
+    viewport: { width: 390, height: 844 },
+  });
+  await context.route('**/*', async (route) => {
+    const url = new URL(route.request().url());
+    const local = url.protocol === 'data:' || LOOPBACK_HOSTS.has(url.hostname);
+    await (local ? route.continue() : route.abort('blockedbyclient'));
+  });
+  return context;
 }
 
 /**

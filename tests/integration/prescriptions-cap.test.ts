@@ -30,6 +30,6 @@ describe('prescription list cap', () => {
     expect(list.moreExist).toBe(true);
 
     const html = await readPageHtml(await client.request('/prescriptions'));
-    expect(html).toContain('Showing the first 25 prescriptions.');
+    expect(html).toContain('Only your newest 25 prescription records are shown.');
   });
 });

@@ -268,6 +268,58 @@ describe('bad data', () => {
     expect(portal.output()).toContain('"medicationRequestId":"bad-missing-medication"');
   });
 
+  it('keeps refill chains and loops visible', async () => {
+    await createPatient('chain-patient', 'chain.patient@example.com');
+    const refill = (id: string, basedOn: string, authoredOn: string) =>
+      medicationRequest(id, 'chain-patient', {
+        intent: 'filler-order',
+        basedOn: [{ reference: `MedicationRequest/${basedOn}` }],
+        authoredOn,
+      });
+    await fhir.put(medicationRequest('chain-order', 'chain-patient', { authoredOn: '2026-01-01' }));
+    await fhir.put(refill('chain-refill-1', 'chain-order', '2026-02-01'));
+    await fhir.put(refill('chain-refill-2', 'chain-refill-1', '2026-03-01'));
+    await fhir.put(refill('loop-a', 'loop-b', '2026-04-01'));
+    await fhir.put(refill('loop-b', 'loop-a', '2026-05-01'));
+
+    const client = await signIn('chain.patient@example.com');
+    const { prescriptions } = await listPrescriptions(client);
+    const order = prescriptions.find((prescription) => prescription.id === 'chain-order');
+    expect(order?.refillHistory.map((entry) => entry.id)).toEqual([
+      'chain-refill-2',
+      'chain-refill-1',
+    ]);
+    expect(prescriptions.map((prescription) => prescription.id).sort()).toEqual([
+      'chain-order',
+      'loop-a',
+      'loop-b',
+    ]);
+  });
+
+  it('shows a stopped treatment without a refill promise', async () => {
+    const patient = demoPatient(2);
+    const readToken = await fetch(`${portal.baseUrl}/sandbox/fhir/auth/token/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'sandbox-portal',
+        client_secret: 'sandbox-portal-secret',
+      }),
+    });
+    const { access_token: token } = (await readToken.json()) as { access_token: string };
+    const current = (await (
+      await fetch(`${portal.baseUrl}/sandbox/fhir/MedicationRequest/demo-priya-rx-861007`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as MedicationRequest & { id: string };
+    await fhir.put({ ...current, status: 'stopped' });
+
+    const client = await signIn(patient.email);
+    const html = await readPageHtml(await client.request('/'));
+    expect(html).toContain('This prescription is stopped.');
+    expect(html).not.toContain('Next refill:');
+  });
+
   it('hides entered-in-error', async () => {
     await createPatient('error-patient', 'entered.in.error@example.com');
     await fhir.put(medicationRequest('error-rx', 'error-patient', { status: 'entered-in-error' }));

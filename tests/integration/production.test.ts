@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const SANDBOX_FHIR_CREDENTIALS = { id: 'sandbox-portal', secret: 'sandbox-portal-secret' };
+const SANDBOX_FEDEX_CREDENTIALS = { id: 'sandbox-fedex-client', secret: 'sandbox-fedex-secret' };
 
 /** Every setting production requires; the upstreams are the sandbox of a second, development portal. */
 function productionSettings(sandboxOrigin: string, databaseUrl: string): Record<string, string> {
@@ -27,6 +29,9 @@ function productionSettings(sandboxOrigin: string, databaseUrl: string): Record<
     SENDGRID_API_KEY: 'SG.sandbox-key',
     SENDGRID_BASE_URL: `${sandboxOrigin}/sandbox/sendgrid`,
     MAIL_FROM: 'care@example.com',
+    FEDEX_API_BASE_URL: `${sandboxOrigin}/sandbox/fedex`,
+    FEDEX_CLIENT_ID: SANDBOX_FEDEX_CREDENTIALS.id,
+    FEDEX_CLIENT_SECRET: SANDBOX_FEDEX_CREDENTIALS.secret,
   };
 }
 
@@ -51,6 +56,9 @@ describe('production start', () => {
       'CANVAS_CLIENT_SECRET',
       'SENDGRID_API_KEY',
       'MAIL_FROM',
+      'FEDEX_API_BASE_URL',
+      'FEDEX_CLIENT_ID',
+      'FEDEX_CLIENT_SECRET',
     ]) {
       expect(missingLine).toContain(name);
     }
@@ -83,6 +91,22 @@ describe('production build', () => {
     await embedded?.stop();
     await testDatabase?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps the map in its own small chunk', async () => {
+    const assetsDir = path.join(REPO_ROOT, 'build/client/assets');
+    const files = await readdir(assetsDir);
+    const mapChunk = files.find((file) => /^tracking-map\.client-.*\.js$/.test(file));
+    expect(mapChunk).toBeDefined();
+    const gzipBytes = gzipSync(await readFile(path.join(assetsDir, mapChunk ?? ''))).byteLength;
+    expect(gzipBytes).toBeLessThanOrEqual(50 * 1024);
+
+    const importers: string[] = [];
+    for (const file of files.filter((name) => name.endsWith('.js') && name !== mapChunk)) {
+      if ((await readFile(path.join(assetsDir, file), 'utf8')).includes(mapChunk ?? ''))
+        importers.push(file);
+    }
+    expect(importers.map((file) => file.replace(/-[\w-]+\.js$/, ''))).toEqual(['shipments.track']);
   });
 
   it('serves built assets and no sandbox', async () => {

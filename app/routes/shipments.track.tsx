@@ -1,0 +1,107 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { data, Link } from 'react-router';
+
+import { requirePatient } from '~/auth/session.server';
+import {
+  getShipmentTracking,
+  isValidTrackingNumber,
+  TrackingNumberNotFoundError,
+} from '~/shipments/tracking.server';
+import type { TrackingMapProps } from '~/shipments/tracking-map.client';
+import { formatInstant } from '~/utils/dates';
+
+import type { Route } from './+types/shipments.track';
+
+const TrackingMap = lazy(() => import('~/shipments/tracking-map.client'));
+
+export const meta: Route.MetaFunction = () => [{ title: 'Track shipment | Patient portal' }];
+
+export async function loader({ request, params }: Route.LoaderArgs) {
+  const session = await requirePatient(request);
+  if (!isValidTrackingNumber(params.trackingNumber)) throw data(null, { status: 404 });
+
+  try {
+    return {
+      trackingNumber: params.trackingNumber,
+      view: await getShipmentTracking(session, params.trackingNumber),
+    };
+  } catch (error) {
+    if (error instanceof TrackingNumberNotFoundError) throw data(null, { status: 404 });
+    throw error;
+  }
+}
+
+export default function TrackShipment({ loaderData }: Route.ComponentProps) {
+  const { trackingNumber, view } = loaderData;
+
+  return (
+    <>
+      <h1>Track FedEx {trackingNumber}</h1>
+      <p>
+        <Link to="/shipments">All shipments</Link>
+      </p>
+      {view.kind !== 'found' ? (
+        <p role="status" className="notice">
+          {view.message}
+        </p>
+      ) : (
+        <>
+          {view.stale ? (
+            <p role="status" className="notice">
+              FedEx is not responding right now. This is the last update we have, from{' '}
+              {formatInstant(view.fetchedAt)}.
+            </p>
+          ) : null}
+          <p className="status">{view.tracking.statusDescription}</p>
+          {view.tracking.deliveredAt ? (
+            <p>Delivered {formatInstant(view.tracking.deliveredAt)}.</p>
+          ) : null}
+          {!view.tracking.deliveredAt && view.tracking.estimatedDelivery?.ends ? (
+            <p>
+              Estimated delivery by {formatInstant(view.tracking.estimatedDelivery.ends)}
+              {view.tracking.estimatedDelivery.begins
+                ? `, from ${formatInstant(view.tracking.estimatedDelivery.begins)}`
+                : ''}
+              .
+            </p>
+          ) : null}
+          <p>
+            Last known location: {view.tracking.latestLocation?.text ?? 'Location unavailable'}.
+            Updated {formatInstant(view.fetchedAt)}.
+          </p>
+          {view.coordinates && view.tracking.latestLocation?.text ? (
+            <ClientOnlyMap
+              latitude={view.coordinates.latitude}
+              longitude={view.coordinates.longitude}
+              locationText={view.tracking.latestLocation.text}
+            />
+          ) : null}
+          <h2>Scan history</h2>
+          <ol className="timeline">
+            {view.tracking.events.map((event) => (
+              <li key={`${event.occurredAt}-${event.description}`}>
+                {formatInstant(event.occurredAt)}: {event.description}.{' '}
+                {event.locationUnavailable
+                  ? 'Location unavailable.'
+                  : `${event.location?.text ?? ''}.`}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </>
+  );
+}
+
+/** Renders the map only after hydration, so the server and a browser without JavaScript skip it. */
+function ClientOnlyMap(props: TrackingMapProps) {
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+  if (!hydrated) return null;
+
+  return (
+    <Suspense fallback={<p>Loading map…</p>}>
+      <TrackingMap {...props} />
+    </Suspense>
+  );
+}

@@ -1,0 +1,102 @@
+import type { PatientSession } from '~/auth/session.server';
+import { getPool } from '~/db/pool.server';
+import { describeMedicationRequest } from '~/prescriptions/prescriptions.server';
+import { ReferenceCache } from '~/prescriptions/reference-cache.server';
+
+import { SHIPMENT_STATUS_LABELS, type ShipmentStatus } from './shipment-status';
+
+export interface ShipmentTimelineEntry {
+  status: ShipmentStatus;
+  label: string;
+  /** ISO 8601 instant of the change. */
+  at: string;
+}
+
+export interface Shipment {
+  id: string;
+  status: ShipmentStatus;
+  statusLabel: string;
+  carrier: string;
+  trackingNumber: string | null;
+  createdAt: string;
+  statusChangedAt: string;
+  /** Name of the medication the shipment carries; null when it is unknown or FHIR is unavailable. */
+  medicationName: string | null;
+  /** Every status the shipment has had, oldest first. */
+  timeline: ShipmentTimelineEntry[];
+}
+
+interface ShipmentRow {
+  id: string;
+  status: ShipmentStatus;
+  carrier: string;
+  tracking_number: string | null;
+  medication_request_id: string | null;
+  created_at: Date;
+  status_changed_at: Date;
+}
+
+/** Lists the patient's shipments, newest first, each with its status timeline and medication. */
+export async function listShipments(session: PatientSession): Promise<Shipment[]> {
+  const shipments = await getPool().query<ShipmentRow>(
+    `SELECT id, status, carrier, tracking_number, medication_request_id, created_at, status_changed_at
+     FROM shipments WHERE patient_id = $1 ORDER BY created_at DESC, id DESC`,
+    [session.patientId],
+  );
+  const ids = shipments.rows.map((row) => row.id);
+  const events = await getPool().query<{
+    shipment_id: string;
+    to_status: ShipmentStatus;
+    occurred_at: Date;
+  }>(
+    `SELECT shipment_id, to_status, occurred_at FROM shipment_status_events
+     WHERE shipment_id = ANY($1::uuid[]) ORDER BY occurred_at, id`,
+    [ids],
+  );
+
+  const cache = new ReferenceCache();
+  return Promise.all(
+    shipments.rows.map(async (row) => ({
+      id: row.id,
+      status: row.status,
+      statusLabel: SHIPMENT_STATUS_LABELS[row.status],
+      carrier: row.carrier,
+      trackingNumber: row.tracking_number,
+      createdAt: row.created_at.toISOString(),
+      statusChangedAt: row.status_changed_at.toISOString(),
+      medicationName: await nameMedication(row.medication_request_id, session.patientId, cache),
+      timeline: events.rows
+        .filter((event) => event.shipment_id === row.id)
+        .map((event) => ({
+          status: event.to_status,
+          label: SHIPMENT_STATUS_LABELS[event.to_status],
+          at: event.occurred_at.toISOString(),
+        })),
+    })),
+  );
+}
+
+/** Returns the shipment of `trackingNumber` when it belongs to the patient, else undefined. */
+export async function findOwnShipment(
+  session: PatientSession,
+  trackingNumber: string,
+): Promise<{ id: string; status: ShipmentStatus } | undefined> {
+  const result = await getPool().query<{ id: string; status: ShipmentStatus }>(
+    'SELECT id, status FROM shipments WHERE patient_id = $1 AND tracking_number = $2',
+    [session.patientId, trackingNumber],
+  );
+  return result.rows[0];
+}
+
+async function nameMedication(
+  medicationRequestId: string | null,
+  patientId: string,
+  cache: ReferenceCache,
+): Promise<string | null> {
+  if (!medicationRequestId) return null;
+
+  const request = await cache.read('MedicationRequest', medicationRequestId);
+  if (!request || request.subject?.reference !== `Patient/${patientId}`) return null;
+  const { medication } = await describeMedicationRequest(request, cache);
+  return medication.unavailable ? null : medication.text;
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  demoPatient,
+  PatientClient,
+  readPageHtml,
+  readSignInCode,
+} from '../support/patient-client';
+import { startPortalServer, type PortalServer } from '../support/portal-server';
+
+let portal: PortalServer;
+const clients = new Map<string, PatientClient>();
+
+beforeAll(async () => {
+  portal = await startPortalServer({ TRACKING_CACHE_SECONDS: '3', UPSTREAM_TIMEOUT_MS: '1000' });
+});
+
+afterAll(async () => {
+  await portal?.stop();
+});
+
+async function signIn(index: number): Promise<PatientClient> {
+  const patient = demoPatient(index);
+  const existing = clients.get(patient.email);
+  if (existing) return existing;
+
+  const client = new PatientClient(portal.baseUrl);
+  const since = new Date();
+  await client.postJson('/api/patient/auth/send-code', { email: patient.email });
+  const code = await readSignInCode(portal.baseUrl, patient.email, since);
+  expect(
+    (await client.postJson('/api/patient/auth/verify', { email: patient.email, code })).status,
+  ).toBe(200);
+  clients.set(patient.email, client);
+  return client;
+}
+
+async function fedexTrackCalls(): Promise<number> {
+  const stats = (await (await fetch(`${portal.baseUrl}/sandbox/stats`)).json()) as {
+    fedex?: { requests: number; tokenRequests?: number };
+  };
+  return (stats.fedex?.requests ?? 0) - (stats.fedex?.tokenRequests ?? 0);
+}
+
+async function setFedexFault(settings: Record<string, unknown> | null): Promise<void> {
+  const response = await fetch(`${portal.baseUrl}/sandbox/faults/fedex`, {
+    method: settings ? 'PUT' : 'DELETE',
+    headers: { 'content-type': 'application/json' },
+    body: settings ? JSON.stringify(settings) : undefined,
+  });
+  expect(response.ok).toBe(true);
+}
+
+describe('shipments', () => {
+  it('lists shipments newest first with timelines', async () => {
+    const client = await signIn(1);
+    const response = await client.request('/api/patient/shipments');
+    expect(response.status).toBe(200);
+    const { shipments } = (await response.json()) as {
+      shipments: {
+        trackingNumber: string;
+        status: string;
+        medicationName: string | null;
+        timeline: unknown[];
+      }[];
+    };
+    expect(shipments.map((shipment) => shipment.trackingNumber)).toEqual([
+      '700000000022',
+      '700000000005',
+    ]);
+    for (const shipment of shipments) {
+      expect(shipment.timeline.length).toBeGreaterThan(0);
+      expect(shipment.medicationName).toMatch(/lisinopril/i);
+    }
+
+    const html = await readPageHtml(await client.request('/shipments'));
+    expect(html).toContain('Track FedEx 700000000022');
+  });
+
+  it('shows an empty state', async () => {
+    const client = await signIn(2);
+    const html = await readPageHtml(await client.request('/shipments'));
+    expect(html).toContain('You have no shipments yet.');
+  });
+});
+
+describe('tracking', () => {
+  it('validates the number before anything else', async () => {
+    const client = await signIn(1);
+    const response = await client.request('/api/patient/tracking/12AB');
+    expect(response.status).toBe(400);
+  });
+
+  it('answers another patient and an unknown number alike', async () => {
+    const client = await signIn(1);
+    const othersNumber = await client.request('/api/patient/tracking/700000000011');
+    const unknownNumber = await client.request('/api/patient/tracking/700000000099');
+    expect(othersNumber.status).toBe(404);
+    expect(unknownNumber.status).toBe(404);
+    expect(await othersNumber.json()).toEqual(await unknownNumber.json());
+    expect((await client.request('/shipments/track/700000000011')).status).toBe(404);
+  });
+
+  it('serves a repeat from the cache, then asks FedEx after expiry', async () => {
+    const client = await signIn(1);
+    const before = await fedexTrackCalls();
+
+    const first = await client.request('/api/patient/tracking/700000000022');
+    expect(first.status).toBe(200);
+    const body = (await first.json()) as {
+      kind: string;
+      stale: boolean;
+      tracking: { events: unknown[] };
+    };
+    expect(body.kind).toBe('found');
+    expect(body.stale).toBe(false);
+    expect(body.tracking.events.length).toBeGreaterThan(1);
+
+    await client.request('/api/patient/tracking/700000000022');
+    expect(await fedexTrackCalls()).toBe(before + 1);
+
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    await client.request('/api/patient/tracking/700000000022');
+    expect(await fedexTrackCalls()).toBe(before + 2);
+  });
+
+  it('marks a delivered shipment once', async () => {
+    const client = await signIn(1);
+    const tracking = await client.request('/api/patient/tracking/700000000005');
+    expect(
+      ((await tracking.json()) as { tracking: { shipmentStatus: string } }).tracking.shipmentStatus,
+    ).toBe('delivered');
+
+    const { shipments } = (await (await client.request('/api/patient/shipments')).json()) as {
+      shipments: { trackingNumber: string; status: string; timeline: { status: string }[] }[];
+    };
+    const delivered = shipments.find((shipment) => shipment.trackingNumber === '700000000005');
+    expect(delivered?.status).toBe('delivered');
+    expect(delivered?.timeline.filter((entry) => entry.status === 'delivered')).toHaveLength(1);
+  });
+
+  it('says tracking is not available yet and retries', async () => {
+    const client = await signIn(0);
+    const before = await fedexTrackCalls();
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const response = await client.request('/api/patient/tracking/700000000007');
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ kind: 'not_available_yet' });
+    }
+    expect(await fedexTrackCalls()).toBe(before + 2);
+  });
+
+  it('shows the scans and location as text without JavaScript', async () => {
+    const client = await signIn(1);
+    const html = await readPageHtml(await client.request('/shipments/track/700000000022'));
+    expect(html).toContain('Last known location:');
+    expect(html).toContain('Scan history');
+    expect(html).not.toContain('leaflet');
+  });
+  // Last in the file: the failures open the FedEx circuit breaker for 30 s.
+  it('serves the stale result when FedEx is down', async () => {
+    const client = await signIn(1);
+    await client.request('/api/patient/tracking/700000000022');
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+
+    await setFedexFault({ errorRate: 1, errorStatus: 503 });
+    try {
+      const response = await client.request('/api/patient/tracking/700000000022');
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { stale: boolean; fetchedAt: string };
+      expect(body.stale).toBe(true);
+      expect(Date.parse(body.fetchedAt)).toBeLessThan(Date.now() - 3_000);
+
+      const html = await readPageHtml(await client.request('/shipments/track/700000000022'));
+      expect(html).toContain('FedEx is not responding right now');
+    } finally {
+      await setFedexFault(null);
+    }
+  });
+});
