@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     await seedIntegrationDatabase(pool, new Date());
   }
   await mountReactRouter(app, httpServer, env);
+  app.use(handleUnexpectedError);
 
   httpServer.listen(env.port, env.host, () => {
     const { port } = httpServer.address() as AddressInfo;
@@ -221,7 +222,7 @@ function logRequest(request: Request, response: Response, next: NextFunction): v
       {
         requestId: response.locals.requestId,
         method: request.method,
-        path: request.originalUrl.split('?')[0],
+        path: redactPath(request.originalUrl),
         status: response.statusCode,
         durationMs: Math.round(durationMs),
       },
@@ -229,6 +230,47 @@ function logRequest(request: Request, response: Response, next: NextFunction): v
     );
   });
   next();
+}
+
+/**
+ * Returns the path without its query string and with long digit runs (tracking numbers) masked,
+ * because either can identify a patient's shipment.
+ */
+function redactPath(originalUrl: string): string {
+  const path = originalUrl.split('?')[0] ?? '';
+  return path.replace(/\d{10,}/g, ':number');
+}
+
+/**
+ * Answers an error that escaped every route (a malformed percent-encoding, say) without a stack
+ * trace: JSON for the API, plain text elsewhere. The detail goes to the log.
+ */
+function handleUnexpectedError(
+  error: unknown,
+  request: Request,
+  response: Response,
+  next: NextFunction,
+): void {
+  if (response.headersSent) return next(error);
+
+  const status = error instanceof URIError ? 400 : 500;
+  getLogger().error(
+    {
+      requestId: response.locals.requestId,
+      path: redactPath(request.originalUrl),
+      err: { name: (error as Error).name },
+    },
+    'request failed before routing',
+  );
+  const message =
+    status === 400 ? 'The address is not valid.' : 'Something went wrong. Please try again.';
+  if (request.path.startsWith('/api/')) {
+    response
+      .status(status)
+      .json({ error: { code: status === 400 ? 'invalid_request' : 'internal_error', message } });
+  } else {
+    response.status(status).type('text/plain').send(message);
+  }
 }
 
 function setBaseSecurityHeaders(_request: Request, response: Response, next: NextFunction): void {

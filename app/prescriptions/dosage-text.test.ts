@@ -719,3 +719,14 @@ describe('describeDosage incomplete timing', () => {
     expect(sentence).toContain(expected);
   });
 });
+
+describe('describeDosage bad doses', () => {
+  it.each([0, -2])('leaves out a dose of %d', (value) => {
+    const sentence = describeDosage({
+      doseAndRate: [{ doseQuantity: { value, unit: 'tablet' } }],
+      timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } },
+    });
+    expect(sentence).not.toContain(String(value));
+    expect(sentence).toContain('once daily');
+  });
+});

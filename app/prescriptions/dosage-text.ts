@@ -240,13 +240,14 @@ function pickDoseAndRate(
 }
 
 function pickDose(entries: DosageDoseAndRate[]): DosageDoseAndRate | undefined {
-  return pickDoseAndRate(entries, (candidate) =>
-    Boolean(formatQuantity(candidate.doseQuantity) ?? formatRange(candidate.doseRange)),
-  );
+  return pickDoseAndRate(entries, (candidate) => Boolean(describeDose(candidate)));
 }
 
+/** A zero or negative dose is bad data, left out rather than printed as "Take 0 tablet". */
 function describeDose(entry: DosageDoseAndRate | undefined): string | undefined {
-  return formatQuantity(entry?.doseQuantity) ?? formatRange(entry?.doseRange);
+  const quantity = entry?.doseQuantity;
+  const doseQuantity = isPositiveNumber(quantity?.value) ? formatQuantity(quantity) : undefined;
+  return doseQuantity ?? formatRange(entry?.doseRange);
 }
 
 /** Returns true when a Quantity's unit is a UCUM time unit, so a "rate" reads as a duration. */

@@ -56,14 +56,8 @@ export default function TrackShipment({ loaderData }: Route.ComponentProps) {
           {view.tracking.deliveredAt ? (
             <p>Delivered {formatInstant(view.tracking.deliveredAt)}.</p>
           ) : null}
-          {!view.tracking.deliveredAt && view.tracking.estimatedDelivery?.ends ? (
-            <p>
-              Estimated delivery by {formatInstant(view.tracking.estimatedDelivery.ends)}
-              {view.tracking.estimatedDelivery.begins
-                ? `, from ${formatInstant(view.tracking.estimatedDelivery.begins)}`
-                : ''}
-              .
-            </p>
+          {!view.tracking.deliveredAt ? (
+            <EstimatedDelivery window={view.tracking.estimatedDelivery} />
           ) : null}
           <p>
             Last known location: {view.tracking.latestLocation?.text ?? 'Location unavailable'}.
@@ -91,6 +85,19 @@ export default function TrackShipment({ loaderData }: Route.ComponentProps) {
       )}
     </>
   );
+}
+
+function EstimatedDelivery({ window }: { window: { begins?: string; ends?: string } | undefined }) {
+  if (window?.begins && window.ends) {
+    return (
+      <p>
+        Estimated delivery between {formatInstant(window.begins)} and {formatInstant(window.ends)}.
+      </p>
+    );
+  }
+  if (window?.ends) return <p>Estimated delivery by {formatInstant(window.ends)}.</p>;
+  if (window?.begins) return <p>Estimated delivery from {formatInstant(window.begins)}.</p>;
+  return null;
 }
 
 /** Renders the map only after hydration, so the server and a browser without JavaScript skip it. */

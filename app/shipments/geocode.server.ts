@@ -7,7 +7,7 @@ export interface Coordinates {
 
 /**
  * Turns a carrier scan location into coordinates offline, from the `zipcodes` package's US and
- * Canadian postal-code table, so no geocoding service ever sees a patient's shipment. Tries the
+ * Canadian postal-code table, so no geocoding service receives patient shipment data. Tries the
  * postal code, then city and state. Returns undefined when neither is known.
  */
 export function geocodeScanLocation(location: {

@@ -42,8 +42,9 @@ export function isValidTrackingNumber(trackingNumber: string): boolean {
 /**
  * Returns FedEx tracking for one of the patient's shipments. An unknown number and another
  * patient's number both throw TrackingNumberNotFoundError, so neither reveals that the other
- * exists. Fresh results come from `tracking_cache`; FedEx is asked at most once at a time per
- * number in this process, and when it fails a cached result is served as stale.
+ * exists. Fresh results come from `tracking_cache`. Concurrent requests for one number in this
+ * process share one FedEx call, and when FedEx fails a cached result is served as stale.
+ * NOTE: the sharing is per process; two portal processes may each call FedEx once.
  */
 export async function getShipmentTracking(
   session: PatientSession,
@@ -56,21 +57,16 @@ export async function getShipmentTracking(
   const cached = await readCache(trackingNumber);
   if (cached && cached.fresh) return found(cached.result, cached.fetchedAt, false);
 
+  const refresh = refreshOnce(trackingNumber, shipment);
   try {
-    const result = await fetchOnce(trackingNumber);
-    if (result.kind === 'not_found') {
-      return {
-        kind: 'not_available_yet',
-        message:
-          'Tracking is not available yet. FedEx usually shows it within a day of the label being created.',
-      };
-    }
+    if (!cached) return describeRefreshed(await refresh);
 
-    const fetchedAt = await writeCache(trackingNumber, result);
-    if (result.shipmentStatus === 'delivered' && shipment.status === 'shipped') {
-      await markDelivered(shipment.id);
-    }
-    return found(result, fetchedAt, false);
+    // With a cached result in hand, a slow FedEx gets a short wait, then the patient gets the
+    // older result while the refresh goes on and fills the cache.
+    const outcome = await Promise.race([refresh, waitForStaleCutoff()]);
+    if (outcome !== STALE_CUTOFF) return describeRefreshed(outcome);
+    refresh.catch(() => undefined);
+    return found(cached.result, cached.fetchedAt, true);
   } catch (error) {
     if (!(error instanceof UpstreamError) && !(error instanceof TrackingParseError)) throw error;
     getLogger().error(
@@ -84,9 +80,67 @@ export async function getShipmentTracking(
     return {
       kind: 'unavailable',
       message:
-        'Tracking is unavailable right now because FedEx did not respond. Please try again in a few minutes.',
+        'Tracking is unavailable right now because FedEx could not be reached. Please try again in a few minutes.',
     };
   }
+}
+
+function describeRefreshed({ result, fetchedAt }: Refreshed): ShipmentTracking {
+  if (result.kind === 'found') return found(result, fetchedAt, false);
+  return {
+    kind: 'not_available_yet',
+    message:
+      'Tracking is not available yet. FedEx usually shows it within a day of the label being created.',
+  };
+}
+
+/** How long a request with a cached result waits for FedEx before serving the cached one. */
+const STALE_CUTOFF_MS = 2_000;
+const STALE_CUTOFF = Symbol('stale cutoff');
+
+function waitForStaleCutoff(): Promise<typeof STALE_CUTOFF> {
+  return new Promise((resolve) => setTimeout(() => resolve(STALE_CUTOFF), STALE_CUTOFF_MS));
+}
+
+interface Refreshed {
+  result: TrackingResult;
+  fetchedAt: string;
+}
+
+/**
+ * Asks FedEx, stores a found result in the cache and applies a delivery, as one shared
+ * operation: concurrent callers for the number in this process wait for the same one, and the
+ * next caller finds the cache already written.
+ */
+function refreshOnce(
+  trackingNumber: string,
+  shipment: { id: string; status: string },
+): Promise<Refreshed> {
+  const inFlight = singleton('fedex-track-in-flight', () => new Map<string, Promise<Refreshed>>());
+  let pending = inFlight.get(trackingNumber);
+  if (!pending) {
+    pending = refresh(trackingNumber, shipment).finally(() => inFlight.delete(trackingNumber));
+    inFlight.set(trackingNumber, pending);
+  }
+  return pending;
+}
+
+async function refresh(
+  trackingNumber: string,
+  shipment: { id: string; status: string },
+): Promise<Refreshed> {
+  // A caller that read the cache just before another refresh finished would call FedEx again.
+  const cachedNow = await readCache(trackingNumber);
+  if (cachedNow?.fresh) return { result: cachedNow.result, fetchedAt: cachedNow.fetchedAt };
+
+  const result = parseTrackResponse(await fetchTrackingResults(trackingNumber), trackingNumber);
+  if (result.kind === 'not_found') return { result, fetchedAt: new Date().toISOString() };
+
+  const fetchedAt = await writeCache(trackingNumber, result);
+  if (result.shipmentStatus === 'delivered' && shipment.status === 'shipped') {
+    await markDelivered(shipment.id, result.deliveredAt);
+  }
+  return { result, fetchedAt };
 }
 
 function found(tracking: FoundTracking, fetchedAt: string, stale: boolean): ShipmentTracking {
@@ -98,22 +152,6 @@ function found(tracking: FoundTracking, fetchedAt: string, stale: boolean): Ship
     fetchedAt,
     stale,
   };
-}
-
-/** Shares one FedEx request among concurrent callers for the same number in this process. */
-function fetchOnce(trackingNumber: string): Promise<TrackingResult> {
-  const inFlight = singleton(
-    'fedex-track-in-flight',
-    () => new Map<string, Promise<TrackingResult>>(),
-  );
-  let pending = inFlight.get(trackingNumber);
-  if (!pending) {
-    pending = fetchTrackingResults(trackingNumber)
-      .then((body) => parseTrackResponse(body, trackingNumber))
-      .finally(() => inFlight.delete(trackingNumber));
-    inFlight.set(trackingNumber, pending);
-  }
-  return pending;
 }
 
 async function readCache(
@@ -145,11 +183,15 @@ async function writeCache(trackingNumber: string, result: FoundTracking): Promis
   return (written.rows[0]?.fetched_at ?? new Date()).toISOString();
 }
 
-/** Moves a shipped shipment to delivered; the status condition makes a repeat a no-op. */
-async function markDelivered(shipmentId: string): Promise<void> {
+/**
+ * Moves a shipped shipment to delivered at FedEx's delivery time (now when FedEx gave none); the
+ * status condition makes a repeat a no-op.
+ */
+async function markDelivered(shipmentId: string, deliveredAt: string | undefined): Promise<void> {
   const updated = await getPool().query(
-    `UPDATE shipments SET status = 'delivered' WHERE id = $1 AND status = 'shipped'`,
-    [shipmentId],
+    `UPDATE shipments SET status = 'delivered', status_changed_at = COALESCE($2::timestamptz, now())
+     WHERE id = $1 AND status = 'shipped'`,
+    [shipmentId, deliveredAt ?? null],
   );
   if (updated.rowCount === 1) getLogger().info({ shipmentId }, 'shipment delivered');
 }

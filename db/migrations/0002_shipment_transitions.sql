@@ -27,7 +27,10 @@ BEGIN
       USING ERRCODE = 'check_violation';
   END IF;
 
-  NEW.status_changed_at := now();
+  -- A writer that knows when the change happened (FedEx's delivery time) sets it; otherwise now.
+  IF NEW.status_changed_at IS NOT DISTINCT FROM OLD.status_changed_at THEN
+    NEW.status_changed_at := now();
+  END IF;
   RETURN NEW;
 END;
 $$;

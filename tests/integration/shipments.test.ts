@@ -87,8 +87,11 @@ describe('shipments', () => {
 describe('tracking', () => {
   it('validates the number before anything else', async () => {
     const client = await signIn(1);
-    const response = await client.request('/api/patient/tracking/12AB');
-    expect(response.status).toBe(400);
+    for (const number of ['12AB', '%ZZ', '7000000000221234567890123']) {
+      const response = await client.request(`/api/patient/tracking/${number}`);
+      expect(response.status, number).toBe(400);
+      expect(response.headers.get('content-type'), number).toContain('application/json');
+    }
   });
 
   it('answers another patient and an unknown number alike', async () => {
@@ -124,19 +127,36 @@ describe('tracking', () => {
     expect(await fedexTrackCalls()).toBe(before + 2);
   });
 
-  it('marks a delivered shipment once', async () => {
+  it('marks a delivered shipment once at the FedEx time', async () => {
     const client = await signIn(1);
-    const tracking = await client.request('/api/patient/tracking/700000000005');
-    expect(
-      ((await tracking.json()) as { tracking: { shipmentStatus: string } }).tracking.shipmentStatus,
-    ).toBe('delivered');
-
-    const { shipments } = (await (await client.request('/api/patient/shipments')).json()) as {
-      shipments: { trackingNumber: string; status: string; timeline: { status: string }[] }[];
+    const tracking = (await (
+      await client.request('/api/patient/tracking/700000000005')
+    ).json()) as {
+      tracking: { shipmentStatus: string; deliveredAt: string };
     };
-    const delivered = shipments.find((shipment) => shipment.trackingNumber === '700000000005');
+    expect(tracking.tracking.shipmentStatus).toBe('delivered');
+
+    type ShipmentsBody = {
+      shipments: {
+        trackingNumber: string;
+        status: string;
+        timeline: { status: string; at: string }[];
+      }[];
+    };
+    const readDelivered = async () => {
+      const body = (await (await client.request('/api/patient/shipments')).json()) as ShipmentsBody;
+      return body.shipments.find((shipment) => shipment.trackingNumber === '700000000005');
+    };
+
+    const delivered = await readDelivered();
     expect(delivered?.status).toBe('delivered');
-    expect(delivered?.timeline.filter((entry) => entry.status === 'delivered')).toHaveLength(1);
+    const entries = delivered?.timeline.filter((entry) => entry.status === 'delivered') ?? [];
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.at).toBe(new Date(tracking.tracking.deliveredAt).toISOString());
+
+    await client.request('/api/patient/tracking/700000000005');
+    const again = await readDelivered();
+    expect(again?.timeline.filter((entry) => entry.status === 'delivered')).toHaveLength(1);
   });
 
   it('says tracking is not available yet and retries', async () => {
@@ -157,6 +177,58 @@ describe('tracking', () => {
     expect(html).toContain('Scan history');
     expect(html).not.toContain('leaflet');
   });
+  it('keeps tracking numbers out of the log', async () => {
+    const client = await signIn(1);
+    await client.request('/api/patient/tracking/700000000022');
+    expect(portal.output()).toContain('/api/patient/tracking/:number');
+    expect(portal.output()).not.toContain('700000000022');
+  });
+
+  it('shares one FedEx call among concurrent requests', async () => {
+    const client = await signIn(1);
+    await client.request('/api/patient/tracking/700000000022');
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+
+    const before = await fedexTrackCalls();
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => client.request('/api/patient/tracking/700000000022')),
+    );
+    for (const response of responses) expect(response.status).toBe(200);
+    expect(await fedexTrackCalls()).toBe(before + 1);
+  });
+
+  it('answers without hanging when FedEx stalls', async () => {
+    const client = await signIn(0);
+    await setFedexFault({ latencyMs: 5_000 });
+    try {
+      const startedAt = Date.now();
+      const response = await client.request('/api/patient/tracking/700000000011');
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: { code: 'unavailable' } });
+      // Three attempts of UPSTREAM_TIMEOUT_MS (1 s here) plus backoff, far below the stall.
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+    } finally {
+      await setFedexFault(null);
+    }
+  });
+
+  it('serves the cached result at once when FedEx is slow', async () => {
+    const client = await signIn(1);
+    await client.request('/api/patient/tracking/700000000022');
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+
+    await setFedexFault({ latencyMs: 8_000 });
+    try {
+      const startedAt = Date.now();
+      const response = await client.request('/api/patient/tracking/700000000022');
+      expect(((await response.json()) as { stale: boolean }).stale).toBe(true);
+      // The cut-off is 2 s; a patient never waits for the full retries.
+      expect(Date.now() - startedAt).toBeLessThan(3_500);
+    } finally {
+      await setFedexFault(null);
+    }
+  });
+
   // Last in the file: the failures open the FedEx circuit breaker for 30 s.
   it('serves the stale result when FedEx is down', async () => {
     const client = await signIn(1);
