@@ -32,7 +32,8 @@ export async function loader({ request }: Route.LoaderArgs) {
       { patientId: session.patientId, upstream: error.upstream, failure: error.failure },
       'prescriptions unavailable',
     );
-    return { filter, list: null };
+    // 503 like the API, so caches and monitors see the failure; the page still explains it.
+    return data({ filter, list: null }, { status: 503 });
   }
 }
 

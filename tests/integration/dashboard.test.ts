@@ -89,6 +89,10 @@ describe('dashboard', () => {
       expect(html).toContain('Delivered on');
       expect(html).toContain('Next refill:');
 
+      const prescriptions = await client.request('/prescriptions');
+      expect(prescriptions.status).toBe(503);
+      expect(await prescriptions.text()).toContain('Your prescriptions are unavailable right now.');
+
       const profile = await client.request('/api/patient/profile');
       expect(profile.status).toBe(503);
       expect(await profile.json()).toMatchObject({ error: { code: 'unavailable' } });
