@@ -205,7 +205,7 @@ function assignRequestId(request: Request, response: Response, next: NextFunctio
   const incoming = request.get('x-request-id');
   const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
   response.locals.requestId = requestId;
-  // Overwrite the header so code that reads the request sees the validated id, not the client's.
+  // Overwrite the header so code that reads the request gets the validated id, not the client's.
   request.headers['x-request-id'] = requestId;
   response.setHeader('x-request-id', requestId);
   next();
@@ -242,7 +242,7 @@ function redactPath(originalUrl: string): string {
 }
 
 /**
- * Answers an error that escaped every route (a malformed percent-encoding, say) without a stack
+ * Responds to an error that escaped every route (a malformed percent-encoding, say) without a stack
  * trace: JSON for the API, plain text elsewhere. The detail goes to the log.
  */
 function handleUnexpectedError(

@@ -57,7 +57,7 @@ export async function startEmbeddedPostgres(options: {
 }
 
 /**
- * Creates `lockPath` holding this process id, or fails when a running process holds it. A lock
+ * Creates `lockPath` holding this process id, or fails when a running process has it. A lock
  * left by a process that is gone is taken over. Returns the function that releases it.
  */
 async function lockDataDir(lockPath: string): Promise<() => Promise<void>> {

@@ -49,8 +49,8 @@ interface RequestContext {
  * The per-email count comes after the lookup, so requests that fail during an FHIR outage do not
  * lock the patient out once it is over.
  *
- * The caller's answer must not reveal whether the email belongs to a patient, so both cases do
- * the same work (FHIR search, challenge insert) and the email itself is sent after the answer.
+ * The response must not reveal whether the email belongs to a patient, so both cases do
+ * the same work (FHIR search, challenge insert) and the email itself is sent after the response.
  */
 export async function requestSignInCode(email: string, context: RequestContext): Promise<void> {
   const { signIn } = getEnv();

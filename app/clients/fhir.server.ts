@@ -54,7 +54,7 @@ export async function searchResources<T extends ResourceType>(
   return resources;
 }
 
-/** Reads one resource by id; returns undefined when the server answers 404 or 410. */
+/** Reads one resource by id; returns undefined when the server responds 404 or 410. */
 export async function readResource<T extends ResourceType>(
   type: T,
   id: string,
@@ -74,7 +74,7 @@ export async function readResource<T extends ResourceType>(
 }
 
 /**
- * Creates a resource and returns it with its new id. Canvas answers 201 with an empty body,
+ * Creates a resource and returns it with its new id. Canvas responds 201 with an empty body,
  * so the id comes from the `Location` header (`.../Type/{id}/_history/{version}`) when the body has none.
  */
 export async function createResource<T extends Resource>(resource: T): Promise<T & { id: string }> {

@@ -34,7 +34,7 @@ beforeEach(() => {
   resetSingleton('circuit-breaker:sendgrid');
 });
 
-/** Fails the first `failures` requests with `status`, then answers 200. */
+/** Fails the first `failures` requests with `status`, then responds 200. */
 function failThenSucceed(
   failures: number,
   status: number,

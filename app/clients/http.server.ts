@@ -6,7 +6,7 @@ import { CircuitBreaker } from './circuit-breaker.server';
 import { UpstreamError, type UpstreamName } from './upstream-error.server';
 
 // NOTE: there is no deadline across attempts, so a hanging upstream can hold a GET for three
-// times UPSTREAM_TIMEOUT_MS plus backoff; a per-request budget belongs with the resilience work.
+// times UPSTREAM_TIMEOUT_MS plus backoff. A per-request budget belongs with the resilience work.
 /** Retries after the first attempt, for idempotent requests only. */
 const MAX_RETRIES = 2;
 const BASE_BACKOFF_MS = 100;
@@ -121,7 +121,7 @@ function backoffWithJitter(attempt: number): number {
   return Math.round(Math.random() * ceiling);
 }
 
-/** Reads Retry-After in seconds or as an HTTP date, capped so a page never waits long. */
+/** Reads Retry-After in seconds or as an HTTP date, capped at MAX_BACKOFF_MS. */
 function parseRetryAfter(header: string | null): number | undefined {
   if (!header) return undefined;
 

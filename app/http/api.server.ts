@@ -19,7 +19,7 @@ export function apiError(
   return Response.json(body, { status, headers: { 'cache-control': 'no-store', ...headers } });
 }
 
-/** A request the portal rejects before any work, with the status and message the client sees. */
+/** A request the portal rejects before any work, with the status and message the client receives. */
 export class BadRequestError extends Error {
   override name = 'BadRequestError';
 

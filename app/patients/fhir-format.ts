@@ -65,8 +65,8 @@ export function formatAddress(address: Address | undefined): string[] {
 }
 
 /** Returns the practitioner's NPI (identifier system http://hl7.org/fhir/sid/us-npi). */
-export function npiOf(practitioner: Practitioner | undefined): string | undefined {
-  return practitioner?.identifier?.find(
+export function npiOf(resource: Pick<Practitioner, 'identifier'> | undefined): string | undefined {
+  return resource?.identifier?.find(
     (identifier) => identifier.system === 'http://hl7.org/fhir/sid/us-npi',
   )?.value;
 }

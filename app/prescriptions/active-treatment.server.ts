@@ -3,7 +3,7 @@ import { getPool } from '~/db/pool.server';
 import { getLogger } from '~/utils/logger.server';
 
 import { isVisibleToPatient } from './prescription-status';
-import { describeMedicationRequest, type Prescription } from './prescriptions.server';
+import { describeMedicationRequest, isOwnedBy, type Prescription } from './prescriptions.server';
 import { ReferenceCache } from './reference-cache.server';
 
 export interface ActiveTreatment {
@@ -69,7 +69,7 @@ async function describeSubscribedRequest(
     return null;
   }
 
-  if (!request || request.subject?.reference !== `Patient/${patientId}`) {
+  if (!request || !isOwnedBy(request, patientId)) {
     getLogger().warn(
       { medicationRequestId, patientId },
       'subscription MedicationRequest unavailable',

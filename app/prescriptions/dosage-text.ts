@@ -243,7 +243,7 @@ function pickDose(entries: DosageDoseAndRate[]): DosageDoseAndRate | undefined {
   return pickDoseAndRate(entries, (candidate) => Boolean(describeDose(candidate)));
 }
 
-/** A zero or negative dose is bad data, left out rather than printed as "Take 0 tablet". */
+/** Describes the dose, leaving out a zero or negative dose (bad data) rather than printing "Take 0 tablet". */
 function describeDose(entry: DosageDoseAndRate | undefined): string | undefined {
   const quantity = entry?.doseQuantity;
   const doseQuantity = isPositiveNumber(quantity?.value) ? formatQuantity(quantity) : undefined;

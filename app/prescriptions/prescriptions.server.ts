@@ -224,7 +224,7 @@ async function resolvePrescriber(
     case 'Organization': {
       const organization: Organization | undefined = await cache.read('Organization', parsed.id);
       const name = organization?.name?.trim();
-      return name ? { name, npi: npiOfOrganization(organization), unavailable: false } : fallback();
+      return name ? { name, npi: npiOf(organization), unavailable: false } : fallback();
     }
     default:
       return fallback();
@@ -234,12 +234,6 @@ async function resolvePrescriber(
 function describePractitioner(practitioner: Practitioner | undefined): Prescriber | undefined {
   const name = formatHumanName(pickHumanName(practitioner?.name));
   return name ? { name, npi: npiOf(practitioner), unavailable: false } : undefined;
-}
-
-function npiOfOrganization(organization: Organization | undefined): string | undefined {
-  return organization?.identifier?.find(
-    (identifier) => identifier.system === 'http://hl7.org/fhir/sid/us-npi',
-  )?.value;
 }
 
 function describeStatus(status: string | undefined): PrescriptionStatus {
@@ -298,7 +292,7 @@ function validDate(value: string | undefined): string | null {
   return value;
 }
 
-/** Longest chain of refills of refills followed to find the original order. */
+/** Maximum length of a refill-of-refill chain followed to find the original order. */
 const MAX_REFILL_CHAIN = 20;
 
 /**
@@ -347,7 +341,8 @@ function findRootOrder(
   return undefined;
 }
 
-function isOwnedBy(request: MedicationRequest, patientId: string): boolean {
+/** Returns whether the request's subject is the patient; logs the request id when it is not. */
+export function isOwnedBy(request: MedicationRequest, patientId: string): boolean {
   const subject = parseReference(request.subject?.reference);
   if (subject?.type === 'Patient' && subject.id === patientId) return true;
 

@@ -8,7 +8,7 @@ export function loader() {
   return methodNotAllowed('POST');
 }
 
-/** Revokes the session row and clears the cookie; answers 204 even when no session was open. */
+/** Revokes the session row and clears the cookie; responds 204 even when no session was open. */
 export async function action({ request, context }: Route.ActionArgs) {
   if (request.method !== 'POST') return methodNotAllowed('POST');
 

@@ -1,6 +1,6 @@
 import type { PatientSession } from '~/auth/session.server';
 import { getPool } from '~/db/pool.server';
-import { describeMedicationRequest } from '~/prescriptions/prescriptions.server';
+import { describeMedicationRequest, isOwnedBy } from '~/prescriptions/prescriptions.server';
 import { ReferenceCache } from '~/prescriptions/reference-cache.server';
 
 import { SHIPMENT_STATUS_LABELS, type ShipmentStatus } from './shipment-status';
@@ -96,7 +96,7 @@ async function nameMedication(
   if (!medicationRequestId) return null;
 
   const request = await cache.read('MedicationRequest', medicationRequestId);
-  if (!request || request.subject?.reference !== `Patient/${patientId}`) return null;
+  if (!request || !isOwnedBy(request, patientId)) return null;
   const { medication } = await describeMedicationRequest(request, cache);
   return medication.unavailable ? null : medication.text;
 }

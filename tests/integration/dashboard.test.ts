@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PATIENTS } from '../../sandbox/demo-data';
 import {
   demoPatient,
-  PatientClient,
+  type PatientClient,
   readPageHtml,
-  readSignInCode,
+  signInByEmail,
 } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 
@@ -19,15 +19,8 @@ afterAll(async () => {
   await portal?.stop();
 });
 
-async function signIn(index: number): Promise<PatientClient> {
-  const patient = demoPatient(index);
-  const client = new PatientClient(portal.baseUrl);
-  const since = new Date();
-  await client.postJson('/api/patient/auth/send-code', { email: patient.email });
-  const code = await readSignInCode(portal.baseUrl, patient.email, since);
-  const verify = await client.postJson('/api/patient/auth/verify', { email: patient.email, code });
-  expect(verify.status).toBe(200);
-  return client;
+function signIn(index: number): Promise<PatientClient> {
+  return signInByEmail(portal.baseUrl, demoPatient(index).email);
 }
 
 async function setFhirFault(settings: Record<string, unknown>): Promise<void> {

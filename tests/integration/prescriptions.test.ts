@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_PATIENT } from '../../sandbox/demo-data';
 import {
   demoPatient,
-  PatientClient,
+  type PatientClient,
   readPageHtml,
-  readSignInCode,
+  signInByEmail,
 } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 import { SandboxFhir } from '../support/sandbox-fhir';
@@ -63,12 +63,7 @@ async function signIn(email: string): Promise<PatientClient> {
   const existing = signedInClients.get(email);
   if (existing) return existing;
 
-  const client = new PatientClient(portal.baseUrl);
-  const since = new Date();
-  await client.postJson('/api/patient/auth/send-code', { email });
-  const code = await readSignInCode(portal.baseUrl, email, since);
-  const verify = await client.postJson('/api/patient/auth/verify', { email, code });
-  expect(verify.status).toBe(200);
+  const client = await signInByEmail(portal.baseUrl, email);
   signedInClients.set(email, client);
   return client;
 }

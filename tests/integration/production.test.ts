@@ -16,7 +16,7 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const SANDBOX_FHIR_CREDENTIALS = { id: 'sandbox-portal', secret: 'sandbox-portal-secret' };
 const SANDBOX_FEDEX_CREDENTIALS = { id: 'sandbox-fedex-client', secret: 'sandbox-fedex-secret' };
 
-/** Every setting production requires; the upstreams are the sandbox of a second, development portal. */
+/** Returns every setting production requires, with the upstreams on a second, development portal's sandbox. */
 function productionSettings(sandboxOrigin: string, databaseUrl: string): Record<string, string> {
   return {
     NODE_ENV: 'production',

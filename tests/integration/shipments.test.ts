@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   demoPatient,
-  PatientClient,
+  type PatientClient,
   readPageHtml,
-  readSignInCode,
+  signInByEmail,
 } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 
@@ -24,13 +24,7 @@ async function signIn(index: number): Promise<PatientClient> {
   const existing = clients.get(patient.email);
   if (existing) return existing;
 
-  const client = new PatientClient(portal.baseUrl);
-  const since = new Date();
-  await client.postJson('/api/patient/auth/send-code', { email: patient.email });
-  const code = await readSignInCode(portal.baseUrl, patient.email, since);
-  expect(
-    (await client.postJson('/api/patient/auth/verify', { email: patient.email, code })).status,
-  ).toBe(200);
+  const client = await signInByEmail(portal.baseUrl, patient.email);
   clients.set(patient.email, client);
   return client;
 }

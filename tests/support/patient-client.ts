@@ -108,3 +108,17 @@ export function demoPatient(index: number): DemoPatient {
   if (!patient) throw new Error(`The sandbox has no demo patient number ${index}.`);
   return patient;
 }
+
+/**
+ * Signs `email` in through the JSON API with the code from the sandbox mailbox and returns the
+ * client holding the session. Fails the test when verification does not succeed.
+ */
+export async function signInByEmail(baseUrl: string, email: string): Promise<PatientClient> {
+  const client = new PatientClient(baseUrl);
+  const since = new Date();
+  await client.postJson('/api/patient/auth/send-code', { email });
+  const code = await readSignInCode(baseUrl, email, since);
+  const verify = await client.postJson('/api/patient/auth/verify', { email, code });
+  if (verify.status !== 200) throw new Error(`Sign-in failed with status ${verify.status}.`);
+  return client;
+}
