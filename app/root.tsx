@@ -61,6 +61,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
                   <NavLink to="/shipments">Shipments</NavLink>
                 </li>
                 <li>
+                  <NavLink to="/messages">Messages</NavLink>
+                </li>
+                <li>
                   <NavLink to="/profile">Profile</NavLink>
                 </li>
               </ul>

@@ -1,38 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createTestDatabase, type TestDatabase } from '../tests/support/test-database';
+import { startMigratedDatabase, type MigratedDatabase } from '../tests/support/migrated-database';
 
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
-import { migrate } from './migrate';
-
-let dataDir: string;
-let embedded: EmbeddedPostgres | undefined;
-let testDatabase: TestDatabase;
+let database: MigratedDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'portal-transitions-'));
-  testDatabase = await createTestDatabase();
-  if (!testDatabase.url) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.join(dataDir, 'pglite'),
-      maxConnections: 4,
-    });
-  }
-  pool = new pg.Pool({ connectionString: testDatabase.url ?? embedded?.url, max: 2 });
-  await migrate(pool);
+  database = await startMigratedDatabase(2);
+  pool = database.pool;
 });
 
 afterAll(async () => {
-  await pool?.end();
-  await embedded?.stop();
-  await testDatabase?.drop();
-  await rm(dataDir, { recursive: true, force: true });
+  await database?.stop();
 });
 
 async function insertShipment(status = 'label_created'): Promise<string> {

@@ -1,6 +1,7 @@
 import type { WithId } from '@medplum/core';
 import type {
   Appointment,
+  CareTeam,
   Communication,
   MedicationRequest,
   Patient,
@@ -11,11 +12,18 @@ import type {
   Slot,
 } from '@medplum/fhirtypes';
 
-import { DEMO_PATIENTS, type DemoPatient } from './demo-data.js';
+import {
+  buildAvaThread,
+  buildPriyaThread,
+  buildShortThread,
+  type DemoMessage,
+} from './demo-conversations.js';
+import { DEMO_CARE_TEAM_ID, DEMO_PATIENTS, type DemoPatient } from './demo-data.js';
 
 const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
 const BIRTH_SEX_URL = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex';
+const TIME_ZONE_URL = 'http://hl7.org/fhir/StructureDefinition/timezone';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MINUTE_MS = 60 * 1000;
@@ -90,7 +98,14 @@ interface DemoPatientDetails {
   phone: string;
   address: { line: string[]; city: string; state: string; postalCode: string };
   practitioner: DemoPractitioner;
+  /**
+   * The link from the Patient to its practitioner: `Patient.generalPractitioner`, or only an
+   * active CareTeam whose member is the practitioner.
+   */
+  practitionerLink: 'generalPractitioner' | 'careTeam';
   prescriptions: PrescriptionPlan[];
+  /** Messages with the practitioner, dated relative to `now`. */
+  buildThread: (now: Date) => DemoMessage[];
 }
 
 /** An original order and its refills, with dates in days before now. */
@@ -129,6 +144,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
       postalCode: '60601',
     },
     practitioner: DR_OKAFOR,
+    practitionerLink: 'generalPractitioner',
     prescriptions: [
       {
         medication: LEVOTHYROXINE,
@@ -138,6 +154,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
         refillDaysAgo: [60, 30, 2],
       },
     ],
+    buildThread: buildAvaThread,
   },
   {
     patient: patientDetails('demo-marcus'),
@@ -148,6 +165,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
     phone: '206-555-0177',
     address: { line: ['48 Sample Street'], city: 'Seattle', state: 'WA', postalCode: '98101' },
     practitioner: DR_LINDQVIST,
+    practitionerLink: 'generalPractitioner',
     prescriptions: [
       {
         medication: LISINOPRIL,
@@ -164,6 +182,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
         refillDaysAgo: [170],
       },
     ],
+    buildThread: (now) => buildShortThread('Marcus', now),
   },
   {
     patient: patientDetails('demo-priya'),
@@ -174,6 +193,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
     phone: '512-555-0119',
     address: { line: ['7 Placeholder Lane'], city: 'Austin', state: 'TX', postalCode: '78701' },
     practitioner: DR_OKAFOR,
+    practitionerLink: 'careTeam',
     prescriptions: [
       {
         medication: METFORMIN,
@@ -183,14 +203,16 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
         refillDaysAgo: [15],
       },
     ],
+    buildThread: buildPriyaThread,
   },
 ];
 
 /**
  * Builds the synthetic demo data, shaped as Canvas returns it: practitioners, their schedules and
  * free slots in the coming days, and for each demo patient MedicationRequests with refills,
- * Communications with their practitioner, and one past and one upcoming Appointment.
- * Dates are relative to `now`, so a fresh process always has upcoming slots.
+ * Communications with their practitioner, and one past and one upcoming Appointment. Priya's
+ * practitioner is named only by a CareTeam. Dates are relative to `now`, so a fresh process
+ * always has upcoming slots.
  */
 export function buildDemoResources(now: Date): WithId<Resource>[] {
   const resources: WithId<Resource>[] = [];
@@ -202,6 +224,9 @@ export function buildDemoResources(now: Date): WithId<Resource>[] {
 
   for (const details of DEMO_PATIENT_DETAILS) {
     resources.push(buildPatient(details));
+    if (details.practitionerLink === 'careTeam') {
+      resources.push(buildCareTeam(details, now));
+    }
     for (const plan of details.prescriptions) {
       resources.push(...buildPrescription(details, plan, now));
     }
@@ -264,7 +289,10 @@ function buildPatient(details: DemoPatientDetails): WithId<Patient> {
   return {
     resourceType: 'Patient',
     id: details.patient.id,
-    extension: [{ url: BIRTH_SEX_URL, valueCode: details.birthSex }],
+    extension: [
+      { url: BIRTH_SEX_URL, valueCode: details.birthSex },
+      { url: TIME_ZONE_URL, valueCode: details.patient.timeZone },
+    ],
     active: true,
     name: [{ use: 'official', family: details.familyName, given: [details.patient.givenName] }],
     telecom: [
@@ -274,7 +302,27 @@ function buildPatient(details: DemoPatientDetails): WithId<Patient> {
     gender: details.gender,
     birthDate: details.birthDate,
     address: [{ use: 'home', type: 'both', ...details.address, country: 'United States' }],
-    generalPractitioner: [practitionerReference(details.practitioner)],
+    ...(details.practitionerLink === 'generalPractitioner'
+      ? { generalPractitioner: [practitionerReference(details.practitioner)] }
+      : {}),
+  };
+}
+
+/** Builds the active CareTeam that links a patient without generalPractitioner to a practitioner. */
+function buildCareTeam(details: DemoPatientDetails, now: Date): WithId<CareTeam> {
+  return {
+    resourceType: 'CareTeam',
+    id: DEMO_CARE_TEAM_ID,
+    status: 'active',
+    name: `Care team of ${details.patient.givenName} ${details.familyName}`,
+    subject: patientReference(details.patient),
+    period: { start: daysAgo(now, 365).toISOString().slice(0, 10) },
+    participant: [
+      {
+        role: [{ text: 'Prescribing clinician' }],
+        member: practitionerReference(details.practitioner),
+      },
+    ],
   };
 }
 
@@ -338,35 +386,25 @@ function buildPrescription(
   return [original, ...refills];
 }
 
+/**
+ * Builds a patient's thread as Communications with ids numbered in order of `sent`, e.g.
+ * `demo-priya-message-001` for the oldest.
+ */
 function buildCommunications(details: DemoPatientDetails, now: Date): WithId<Communication>[] {
   const patient = patientReference(details.patient);
   const practitioner = practitionerReference(details.practitioner);
-  const messages: { fromPatient: boolean; sentDaysAgo: number; text: string }[] = [
-    {
-      fromPatient: false,
-      sentDaysAgo: 20,
-      text: `Welcome, ${details.patient.givenName}. Message me here with any questions about your treatment.`,
-    },
-    {
-      fromPatient: true,
-      sentDaysAgo: 3,
-      text: 'Could I take my tablet in the evening instead of the morning?',
-    },
-    {
-      fromPatient: false,
-      sentDaysAgo: 2,
-      text: 'Yes, as long as you take it at about the same time every day.',
-    },
-  ];
+  const messages = details
+    .buildThread(now)
+    .sort((first, second) => first.sent.getTime() - second.sent.getTime());
 
   return messages.map((message, index) => ({
     resourceType: 'Communication',
-    id: `${details.patient.id}-message-${index + 1}`,
+    id: `${details.patient.id}-message-${String(index + 1).padStart(3, '0')}`,
     status: 'completed',
     subject: patient,
-    sender: message.fromPatient ? patient : practitioner,
-    recipient: [message.fromPatient ? practitioner : patient],
-    sent: isoSeconds(daysAgo(now, message.sentDaysAgo)),
+    sender: message.from === 'patient' ? patient : practitioner,
+    recipient: [message.from === 'patient' ? practitioner : patient],
+    sent: isoSeconds(message.sent),
     payload: [{ contentString: message.text }],
   }));
 }

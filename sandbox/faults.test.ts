@@ -41,6 +41,23 @@ function readPatient(): Promise<Response> {
   });
 }
 
+/** Posts a message from the patient `patientId` to Dr. Okafor that the FHIR stand-in accepts. */
+function postMessage(patientId: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${sandbox.sandboxUrl}/fhir/Communication`, {
+    method: 'POST',
+    signal,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'Communication',
+      status: 'completed',
+      subject: { reference: `Patient/${patientId}` },
+      sender: { reference: `Patient/${patientId}` },
+      recipient: [{ reference: 'Practitioner/demo-dr-okafor' }],
+      payload: [{ contentString: 'Fault test message' }],
+    }),
+  });
+}
+
 async function readStats(): Promise<Record<string, Record<string, number>>> {
   return (await (await fetch(`${sandbox.sandboxUrl}/stats`)).json()) as Record<
     string,
@@ -80,6 +97,9 @@ describe('fault control', () => {
       { latencyMs: -1 },
       { errorStatus: 200 },
       { latency: 5 },
+      { methods: [] },
+      { methods: ['FETCH'] },
+      { methods: 'POST' },
       'slow',
     ]) {
       const response = await putFaults('fhir', settings);
@@ -176,6 +196,39 @@ describe('injected FHIR faults', () => {
 
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: 'server_error' });
+  });
+
+  it('fails only the listed methods', async () => {
+    await putFaults('fhir', { errorRate: 1, errorStatus: 503, methods: ['POST'] });
+
+    const read = await readPatient();
+    const create = await postMessage('demo-ava');
+
+    expect(read.status).toBe(200);
+    expect(create.status).toBe(503);
+  });
+
+  it('stores a delayed create after the delay', async () => {
+    await putFaults('fhir', { latencyMs: 100, methods: ['POST'] });
+
+    const started = performance.now();
+    const create = await postMessage('demo-ava');
+    const elapsedMs = performance.now() - started;
+
+    expect(create.status).toBe(201);
+    expect(elapsedMs).toBeGreaterThanOrEqual(95);
+  });
+
+  it('stores a delayed create after the client gave up', async () => {
+    await putFaults('fhir', { latencyMs: 200, methods: ['POST'] });
+
+    await expect(postMessage('gave-up', AbortSignal.timeout(50))).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+
+    const search = await fetch(`${sandbox.sandboxUrl}/fhir/Communication?subject=Patient/gave-up`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(((await search.json()) as { total: number }).total).toBe(1);
   });
 
   it('never fails with errorRate 0', async () => {

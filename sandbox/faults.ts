@@ -19,6 +19,8 @@ export type UpstreamName = z.infer<typeof upstreamNameSchema>;
 /** Maximum injected latency in ms, so that a mistyped value cannot hang a test run. */
 export const MAX_LATENCY_MS = 120_000;
 
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
 /**
  * Fault settings for one stand-in. Every field is optional, and an empty object injects nothing.
  */
@@ -33,6 +35,8 @@ export const faultSettingsSchema = z.strictObject({
   errorBody: z.json().optional(),
   /** If true, every request that is not failed gets a 200 with a truncated JSON body. */
   malformedJson: z.boolean().optional(),
+  /** HTTP methods, in upper case, whose requests get the faults above. All methods if omitted. */
+  methods: z.array(z.enum(HTTP_METHODS)).min(1).optional(),
 });
 
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
@@ -100,7 +104,8 @@ export interface FaultInjectorOptions {
 /**
  * Creates middleware that counts each request to a stand-in and then applies its faults:
  * the latency first, then an error with probability `errorRate`, then a malformed body.
- * A request with no fault that fires passes on to the stand-in.
+ * A request whose method is not in `methods`, or with no fault that fires, passes on to the
+ * stand-in. A delayed request is still handled after the delay, even if the client gave up.
  */
 export function createFaultInjector(options: FaultInjectorOptions): RequestHandler {
   const { upstream, faults, counters } = options;
@@ -108,6 +113,10 @@ export function createFaultInjector(options: FaultInjectorOptions): RequestHandl
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     counters.increment(upstream, 'requests');
     const settings = faults.get(upstream);
+    if (settings.methods && !settings.methods.some((method) => method === req.method)) {
+      next();
+      return;
+    }
 
     if (settings.latencyMs) {
       await sleep(settings.latencyMs);

@@ -16,6 +16,11 @@ import {
 } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
+import {
+  COMMUNICATION_UPDATE_REJECTION,
+  prepareCommunicationCreate,
+  rejectInvalidCommunication,
+} from './canvas-communication.js';
 import { indexFhirDefinitions } from './fhir-definitions.js';
 import {
   errorResponse,
@@ -68,6 +73,8 @@ const RESOURCE_ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  *
  * Only read, vread, search (GET and POST `_search`), create and update are supported. Other
  * interactions return 405, or 404 for paths such as `/metadata` or `/Patient/1/_history`.
+ * Communication creates follow Canvas's rules in `canvas-communication.ts`, and a Communication
+ * cannot be updated over HTTP.
  */
 export class FhirEngine {
   private readonly router = new FhirRouter();
@@ -167,6 +174,9 @@ export class FhirEngine {
         case 'GET':
           return this.read(`/${resourceType}/${id}`);
         case 'PUT':
+          if (resourceType === 'Communication') {
+            return methodNotAllowed(request.method, request.path, COMMUNICATION_UPDATE_REJECTION);
+          }
           return this.update(resourceType, id, request.body, request.prefer, request.baseUrl);
         default:
           return methodNotAllowed(request.method, request.path);
@@ -241,7 +251,17 @@ export class FhirEngine {
       delete resource.meta.versionId;
       delete resource.meta.lastUpdated;
     }
+    const isCommunication =
+      resourceType === 'Communication' && resource.resourceType === 'Communication';
+    if (isCommunication) {
+      prepareCommunicationCreate(resource, new Date());
+    }
     validate(resource);
+
+    const rejection = isCommunication ? rejectInvalidCommunication(resource) : undefined;
+    if (rejection) {
+      return rejection;
+    }
 
     const [outcome, created] = await this.execute('POST', `/${resourceType}`, resource);
     if (!isOk(outcome) || !created) {

@@ -90,6 +90,15 @@ export function errorResponse(
   return { status, body: outcome, headers: {} };
 }
 
-export function methodNotAllowed(method: string, path: string): FhirEngineResponse {
-  return errorResponse(405, 'not-supported', `The sandbox does not support ${method} ${path}.`);
+/** Builds a 405 response. `reason` replaces the default message when the rejection has a known cause. */
+export function methodNotAllowed(
+  method: string,
+  path: string,
+  reason?: string,
+): FhirEngineResponse {
+  return errorResponse(
+    405,
+    'not-supported',
+    reason ?? `The sandbox does not support ${method} ${path}.`,
+  );
 }

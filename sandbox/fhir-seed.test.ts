@@ -5,6 +5,7 @@ import path from 'node:path';
 import type {
   Appointment,
   Bundle,
+  CareTeam,
   Communication,
   MedicationRequest,
   Patient,
@@ -14,7 +15,15 @@ import type {
 } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DEMO_PATIENTS, FIXTURE_PATIENT } from './demo-data.js';
+import {
+  DEMO_CARE_TEAM_ID,
+  DEMO_LONG_CONVERSATION,
+  DEMO_PATIENTS,
+  FIXTURE_MESSAGING_PATIENT,
+  FIXTURE_PATIENT,
+  SIMPLE_HTML_MESSAGE,
+  UNSAFE_HTML_MESSAGE,
+} from './demo-data.js';
 import { DEMO_PRACTITIONER_IDS, scheduleIdFor } from './demo-resources.js';
 import { FhirEngine } from './fhir-engine.js';
 import { seedFhirServer } from './fhir-seed.js';
@@ -22,6 +31,8 @@ import { FIXTURE_DIRECTORY } from './fixture-resources.js';
 import { fetchAccessToken, startSandbox, type RunningSandbox } from './test-support.js';
 
 const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+const TIME_ZONE_URL = 'http://hl7.org/fhir/StructureDefinition/timezone';
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 let sandbox: RunningSandbox;
 let token: string;
@@ -97,6 +108,48 @@ describe('official FHIR R4 examples', () => {
   it('loads the referenced Medication and Practitioner examples', async () => {
     expect((await read('Medication/med0316')).status).toBe(200);
     expect((await read('Practitioner/f007')).status).toBe(200);
+    expect((await read('Practitioner/example')).status).toBe(200);
+  });
+
+  it('gives Patient/example an email so it can be found by email', async () => {
+    const patients = await searchAll<Patient>(
+      `/Patient?email=${encodeURIComponent(FIXTURE_MESSAGING_PATIENT.email)}`,
+    );
+
+    expect(patients.map((patient) => patient.id)).toEqual([FIXTURE_MESSAGING_PATIENT.id]);
+    expect(patients[0]?.name?.[0]?.given?.[0]).toBe(FIXTURE_MESSAGING_PATIENT.givenName);
+  });
+
+  it('shows Patient/example the three official Communications', async () => {
+    const messages = await searchAll<Communication>(
+      `/Communication?subject=Patient/${FIXTURE_MESSAGING_PATIENT.id}`,
+    );
+
+    expect(messages.map((message) => message.id).sort()).toEqual([
+      'example',
+      'fm-attachment',
+      'fm-solicited',
+    ]);
+  });
+
+  it('changes only the subject of the official Communications', async () => {
+    const { resource } = await read<Communication>('Communication/fm-attachment');
+    const original = JSON.parse(
+      await readFile(
+        path.join(FIXTURE_DIRECTORY, 'communication-example-fm-attachment.json'),
+        'utf8',
+      ),
+    ) as Communication;
+
+    const { meta, ...stored } = resource;
+    expect(meta?.versionId).toBeTruthy();
+    expect(stored).toEqual({ ...original, subject: { reference: 'Patient/example' } });
+  });
+
+  it('loads the example CareTeam of Patient/example', async () => {
+    const careTeams = await searchAll<CareTeam>('/CareTeam?subject=Patient/example');
+
+    expect(careTeams.map((careTeam) => careTeam.id)).toEqual(['example']);
   });
 });
 
@@ -140,6 +193,88 @@ describe('demo data', () => {
         expect(originals.has(refill.basedOn?.[0]?.reference ?? '')).toBe(true);
       }
     }
+  });
+
+  it('records a time zone on each patient', async () => {
+    for (const demo of DEMO_PATIENTS) {
+      const { resource } = await read<Patient>(`Patient/${demo.id}`);
+      const timeZone = resource.extension?.find((extension) => extension.url === TIME_ZONE_URL);
+
+      expect(timeZone?.valueCode, demo.id).toBe(demo.timeZone);
+    }
+  });
+
+  it('links Priya to her practitioner through a CareTeam only', async () => {
+    const { resource: patient } = await read<Patient>(
+      `Patient/${DEMO_LONG_CONVERSATION.patientId}`,
+    );
+    const careTeams = await searchAll<CareTeam>(
+      `/CareTeam?subject=Patient/${DEMO_LONG_CONVERSATION.patientId}&status=active`,
+    );
+
+    expect(patient.generalPractitioner).toBeUndefined();
+    expect(careTeams.map((careTeam) => careTeam.id)).toEqual([DEMO_CARE_TEAM_ID]);
+    const member = careTeams[0]?.participant?.[0];
+    expect(member?.member?.reference).toBe(`Practitioner/${DEMO_LONG_CONVERSATION.practitionerId}`);
+    expect(member?.role?.[0]?.text).toBe('Prescribing clinician');
+  });
+
+  it('has 130 messages between Priya and Dr. Okafor', async () => {
+    const messages = await searchAll<Communication>(
+      `/Communication?subject=Patient/${DEMO_LONG_CONVERSATION.patientId}&_count=100`,
+    );
+    const patient = `Patient/${DEMO_LONG_CONVERSATION.patientId}`;
+    const practitioner = `Practitioner/${DEMO_LONG_CONVERSATION.practitionerId}`;
+
+    expect(messages).toHaveLength(DEMO_LONG_CONVERSATION.messageCount);
+    for (const message of messages) {
+      const participants = new Set([message.sender?.reference, message.recipient?.[0]?.reference]);
+      expect(participants).toEqual(new Set([patient, practitioner]));
+      expect(message.status).toBe('completed');
+      expect(message.id).toMatch(/^demo-priya-message-\d{3}$/);
+    }
+  });
+
+  it("spreads Priya's thread over a year", async () => {
+    const messages = await searchAll<Communication>(
+      `/Communication?subject=Patient/${DEMO_LONG_CONVERSATION.patientId}&_sort=-sent&_count=100`,
+    );
+    const sent = messages.map((message) => Date.parse(message.sent ?? ''));
+    const newest = messages[0];
+
+    expect(newest?.id).toBe('demo-priya-message-130');
+    expect(newest?.sender?.reference).toBe(`Practitioner/${DEMO_LONG_CONVERSATION.practitionerId}`);
+    expect(Math.max(...sent)).toBeLessThan(Date.now());
+    expect(Math.max(...sent) - Math.min(...sent)).toBeGreaterThan(330 * DAY_MS);
+  });
+
+  it("pages Priya's thread at _count=100", async () => {
+    const response = await fetch(
+      `${sandbox.sandboxUrl}/fhir/Communication?subject=Patient/${DEMO_LONG_CONVERSATION.patientId}&_count=100`,
+      { headers: { Authorization: `Bearer ${token}` } },
+    );
+    const bundle = (await response.json()) as Bundle<Communication>;
+
+    expect(bundle.total).toBe(130);
+    expect(bundle.entry).toHaveLength(100);
+    expect(bundle.link?.find((link) => link.relation === 'next')?.url).toMatch(/_offset=100/);
+  });
+
+  it("keeps the HTML of Ava's messages", async () => {
+    for (const target of [SIMPLE_HTML_MESSAGE, UNSAFE_HTML_MESSAGE]) {
+      const { status, resource } = await read<Communication>(`Communication/${target.id}`);
+
+      expect(status).toBe(200);
+      expect(resource.subject?.reference).toBe(`Patient/${target.patientId}`);
+      expect(resource.sender?.reference).toMatch(/^Practitioner\//);
+      expect(resource.payload?.[0]?.contentString).toContain(target.safeText);
+    }
+
+    const { resource } = await read<Communication>(`Communication/${UNSAFE_HTML_MESSAGE.id}`);
+    const html = resource.payload?.[0]?.contentString ?? '';
+    expect(html).toContain('<script>');
+    expect(html).toContain('onerror=');
+    expect(html).toContain('href="javascript:');
   });
 
   it('has messages in both directions for each patient', async () => {
@@ -197,10 +332,9 @@ describe('seedFhirServer', () => {
   it('stops with an error naming a rejected fixture', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'sandbox-fixtures-'));
     try {
-      await cp(
-        path.join(FIXTURE_DIRECTORY, 'patient-example-a.json'),
-        path.join(directory, 'patient-example-a.json'),
-      );
+      for (const patientFile of ['patient-example-a.json', 'patient-example.json']) {
+        await cp(path.join(FIXTURE_DIRECTORY, patientFile), path.join(directory, patientFile));
+      }
       const invalid = {
         resourceType: 'MedicationRequest',
         id: 'broken',

@@ -1,6 +1,7 @@
 import type { WithId } from '@medplum/core';
 import type {
   Bundle,
+  CareTeam,
   Communication,
   OperationOutcome,
   Patient,
@@ -10,7 +11,12 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_PATIENTS } from './demo-data.js';
-import { fetchAccessToken, startSandbox, type RunningSandbox } from './test-support.js';
+import {
+  fetchAccessToken,
+  sendFhirRequest,
+  startSandbox,
+  type RunningSandbox,
+} from './test-support.js';
 
 let sandbox: RunningSandbox;
 let token: string;
@@ -24,17 +30,8 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-/** Sends a FHIR request to `path`, below the FHIR base or root-relative like a paging link. */
 function fhir(path: string, init: RequestInit = {}): Promise<Response> {
-  const url = path.startsWith('/sandbox/')
-    ? `${sandbox.origin}${path}`
-    : `${sandbox.sandboxUrl}/fhir${path}`;
-  const headers = new Headers(init.headers);
-  headers.set('Authorization', `Bearer ${token}`);
-  if (init.body && !headers.has('Content-Type')) {
-    headers.set('Content-Type', 'application/fhir+json');
-  }
-  return fetch(url, { ...init, headers });
+  return sendFhirRequest(sandbox, token, path, init);
 }
 
 async function searchBundle<T extends Resource = Resource>(
@@ -45,15 +42,34 @@ async function searchBundle<T extends Resource = Resource>(
   return (await response.json()) as Bundle<WithId<T>>;
 }
 
+/** Builds a message from a patient to Dr. Okafor that follows Canvas's Communication rules. */
 function communicationFor(patientId: string, index: number): Communication {
   return {
     resourceType: 'Communication',
     status: 'completed',
     subject: { reference: `Patient/${patientId}` },
     sender: { reference: `Patient/${patientId}` },
+    recipient: [{ reference: 'Practitioner/demo-dr-okafor' }],
     sent: new Date(Date.UTC(2024, 0, 1, 0, index)).toISOString(),
     payload: [{ contentString: `Test message ${index}` }],
   };
+}
+
+/**
+ * Returns the patient's practitioner reference from `Patient.generalPractitioner` or, when that is
+ * missing, from the first member of an active CareTeam.
+ */
+async function findPractitionerReference(patientId: string): Promise<string | undefined> {
+  const patient = (await (await fhir(`/Patient/${patientId}`)).json()) as Patient;
+  const general = patient.generalPractitioner?.[0]?.reference;
+  if (general) {
+    return general;
+  }
+
+  const careTeams = await searchBundle<CareTeam>(
+    `/CareTeam?subject=Patient/${patientId}&status=active`,
+  );
+  return careTeams.entry?.[0]?.resource?.participant?.[0]?.member?.reference;
 }
 
 describe('FHIR search', () => {
@@ -72,9 +88,8 @@ describe('FHIR search', () => {
 
   it('links each demo patient to a practitioner with an NPI', async () => {
     for (const demo of DEMO_PATIENTS) {
-      const patient = (await (await fhir(`/Patient/${demo.id}`)).json()) as Patient;
-      const reference = patient.generalPractitioner?.[0]?.reference ?? '';
-      expect(reference).toMatch(/^Practitioner\//);
+      const reference = await findPractitionerReference(demo.id);
+      expect(reference, demo.id).toMatch(/^Practitioner\//);
 
       const practitioner = (await (await fhir(`/${reference}`)).json()) as Practitioner;
       const npi = practitioner.identifier?.find(
@@ -136,13 +151,13 @@ describe('FHIR search', () => {
 
   it('links previous but not next on last page', async () => {
     const bundle = await searchBundle<Communication>(
-      '/Communication?patient=Patient/demo-ava&_count=2&_offset=2',
+      '/Communication?patient=Patient/demo-marcus&_count=2&_offset=2',
     );
 
     const relations = bundle.link?.map((link) => link.relation);
     expect(relations).toEqual(['self', 'previous']);
     expect(bundle.link?.[1]?.url).toBe(
-      '/sandbox/fhir/Communication?patient=Patient%2Fdemo-ava&_count=2&_offset=0',
+      '/sandbox/fhir/Communication?patient=Patient%2Fdemo-marcus&_count=2&_offset=0',
     );
   });
 

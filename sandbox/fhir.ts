@@ -2,7 +2,12 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 
-import { parseFormBody, toBodyParserError } from './body-parsing.js';
+import {
+  parseBodyDeferringErrors,
+  parseFormBody,
+  raiseDeferredBodyError,
+  toBodyParserError,
+} from './body-parsing.js';
 import { createFaultInjector, type FaultRegistry } from './faults.js';
 import {
   AccessTokenStore,
@@ -36,6 +41,14 @@ export function createFhirRouter(options: FhirStandInOptions): Router {
   const tokens = new AccessTokenStore();
   const router = express.Router();
 
+  // The body is read before the faults, so that a create delayed by `latencyMs` is still stored
+  // when the client stops waiting, as a slow FHIR server would store it.
+  router.use(
+    parseBodyDeferringErrors([
+      express.json({ type: ['application/json', FHIR_CONTENT_TYPE], limit: MAX_BODY_SIZE }),
+      ...parseFormBody(),
+    ]),
+  );
   router.use(
     createFaultInjector({
       upstream: 'fhir',
@@ -48,6 +61,7 @@ export function createFhirRouter(options: FhirStandInOptions): Router {
       },
     }),
   );
+  router.use(raiseDeferredBodyError());
 
   // Express routers ignore a trailing slash by default, so this also serves Canvas's
   // `/auth/token/`.
@@ -57,7 +71,6 @@ export function createFhirRouter(options: FhirStandInOptions): Router {
       counters.increment('fhir', 'tokenRequests');
       next();
     },
-    parseFormBody(),
     createTokenHandler(options.credentials, tokens, logger),
   );
   router.all('/auth/token', (_req, res) => {
@@ -68,8 +81,6 @@ export function createFhirRouter(options: FhirStandInOptions): Router {
   });
 
   router.use(createBearerAuthenticator(tokens, logger));
-  router.use(express.json({ type: ['application/json', FHIR_CONTENT_TYPE], limit: MAX_BODY_SIZE }));
-  router.use(parseFormBody());
 
   router.use(async (req: Request, res: Response) => {
     const url = new URL(req.url, 'http://sandbox.invalid');

@@ -3,19 +3,29 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { WithId } from '@medplum/core';
-import type { MedicationRequest, Patient, Resource } from '@medplum/fhirtypes';
+import type { Communication, MedicationRequest, Patient, Resource } from '@medplum/fhirtypes';
 
-import { FIXTURE_PATIENT } from './demo-data.js';
+import { FIXTURE_MESSAGING_PATIENT, FIXTURE_PATIENT, type SandboxPatient } from './demo-data.js';
 
 /** Copy of the official FHIR R4 (4.0.1) examples that the sandbox seeds from, with a README.md. */
 export const FIXTURE_DIRECTORY = fileURLToPath(new URL('./fixtures/fhir-r4/', import.meta.url));
 
 /**
- * Reads the official examples that the portal needs: every MedicationRequest, the patient they
- * belong to (`Patient/pat1`), every Medication, and the Practitioners that the MedicationRequests
- * reference and that exist among the examples. Each resource is returned unchanged except:
- * - each MedicationRequest's `subject` points at `Patient/pat1` (all of them already do), and
- * - `Patient/pat1` gets an email telecom if it has none, so that the patient can sign in.
+ * Reads the official examples that the portal needs:
+ * - every MedicationRequest, the patient they belong to (`Patient/pat1`) and every Medication,
+ * - every Communication and CareTeam, and the patient they are about (`Patient/example`, Peter
+ *   James Chalmers), and
+ * - the Practitioners that those MedicationRequests and Communications reference and that exist
+ *   among the examples.
+ *
+ * Each resource is returned unchanged except:
+ * - each MedicationRequest's `subject` points at `Patient/pat1` (all of them already do),
+ * - each Communication's `subject` points at `Patient/example`, so that Peter can sign in and
+ *   see all three. `example` already names him, but `fm-attachment` and `fm-solicited` name
+ *   `Patient/1`, which no example defines. Resources contained in them keep their references,
+ *   and
+ * - `Patient/pat1` and `Patient/example` get an email telecom if they have none, so that they
+ *   can sign in.
  */
 export async function loadFixtureResources(
   directory: string = FIXTURE_DIRECTORY,
@@ -29,24 +39,45 @@ export async function loadFixtureResources(
     pointSubjectAtFixturePatient,
   );
   const medications = ofType('Medication');
+  const communications = ofType<Communication>('Communication').map(pointSubjectAtMessagingPatient);
+  const careTeams = ofType('CareTeam');
 
   const referencedPractitioners = new Set(
-    medicationRequests.flatMap((request) => collectReferences(request, 'Practitioner')),
+    [...medicationRequests, ...communications].flatMap((resource) =>
+      collectReferences(resource, 'Practitioner'),
+    ),
   );
   const practitioners = ofType('Practitioner').filter((practitioner) =>
     referencedPractitioners.has(`Practitioner/${practitioner.id}`),
   );
 
-  const patient = ofType<Patient>('Patient').find(
-    (candidate) => candidate.id === FIXTURE_PATIENT.id,
-  );
+  const patients = ofType<Patient>('Patient');
+  const prescriptionPatient = findPatient(patients, FIXTURE_PATIENT, directory);
+  const messagingPatient = findPatient(patients, FIXTURE_MESSAGING_PATIENT, directory);
+
+  return [
+    ...practitioners,
+    ...medications,
+    addEmailIfMissing(prescriptionPatient, FIXTURE_PATIENT.email),
+    ...medicationRequests,
+    addEmailIfMissing(messagingPatient, FIXTURE_MESSAGING_PATIENT.email),
+    ...communications,
+    ...careTeams,
+  ];
+}
+
+function findPatient(
+  patients: WithId<Patient>[],
+  expected: SandboxPatient,
+  directory: string,
+): WithId<Patient> {
+  const patient = patients.find((candidate) => candidate.id === expected.id);
   if (!patient) {
     throw new Error(
-      `No Patient with id ${FIXTURE_PATIENT.id} in ${directory}; the MedicationRequests need it.`,
+      `The fixture folder ${directory} has no Patient with id ${expected.id}, which the sandbox seeds for ${expected.email}. Restore the official example with that id.`,
     );
   }
-
-  return [...practitioners, ...medications, addEmailIfMissing(patient), ...medicationRequests];
+  return patient;
 }
 
 async function readFixtureDirectory(directory: string): Promise<WithId<Resource>[]> {
@@ -65,6 +96,15 @@ async function readFixtureDirectory(directory: string): Promise<WithId<Resource>
   );
 }
 
+function pointSubjectAtMessagingPatient(
+  communication: WithId<Communication>,
+): WithId<Communication> {
+  return {
+    ...communication,
+    subject: { ...communication.subject, reference: `Patient/${FIXTURE_MESSAGING_PATIENT.id}` },
+  };
+}
+
 function pointSubjectAtFixturePatient(
   request: WithId<MedicationRequest>,
 ): WithId<MedicationRequest> {
@@ -74,14 +114,15 @@ function pointSubjectAtFixturePatient(
   };
 }
 
-// The official pat1 has no telecom at all. Adding an email telecom is the only change made to it.
-function addEmailIfMissing(patient: WithId<Patient>): WithId<Patient> {
+// The official pat1 has no telecom, and Patient/example has phones only. Adding an email telecom
+// is the only change made to either.
+function addEmailIfMissing(patient: WithId<Patient>, email: string): WithId<Patient> {
   if (patient.telecom?.some((contact) => contact.system === 'email')) {
     return patient;
   }
   return {
     ...patient,
-    telecom: [...(patient.telecom ?? []), { system: 'email', value: FIXTURE_PATIENT.email }],
+    telecom: [...(patient.telecom ?? []), { system: 'email', value: email }],
   };
 }
 

@@ -68,6 +68,28 @@ export async function fetchAccessToken(sandboxUrl: string): Promise<string> {
   return body.access_token;
 }
 
+/**
+ * Sends a FHIR request with a bearer token. `path` is below the FHIR base (`/Patient/demo-ava`) or
+ * root-relative like a paging link (`/sandbox/fhir/...`). A request with a body gets
+ * `Content-Type: application/fhir+json` unless `init` sets another.
+ */
+export function sendFhirRequest(
+  sandbox: RunningSandbox,
+  token: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const url = path.startsWith('/sandbox/')
+    ? `${sandbox.origin}${path}`
+    : `${sandbox.sandboxUrl}/fhir${path}`;
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', `Bearer ${token}`);
+  if (init.body && !headers.has('Content-Type')) {
+    headers.set('Content-Type', 'application/fhir+json');
+  }
+  return fetch(url, { ...init, headers });
+}
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.closeAllConnections();

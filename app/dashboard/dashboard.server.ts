@@ -1,6 +1,7 @@
 import type { PatientSession } from '~/auth/session.server';
 import { searchResources } from '~/clients/fhir.server';
 import { getPool } from '~/db/pool.server';
+import { countUnreadMessages } from '~/messages/conversation.server';
 import { getPatientProfile, type PatientProfile } from '~/patients/profile.server';
 import {
   listActiveTreatments,
@@ -31,6 +32,7 @@ export interface Dashboard {
   treatments: Panel<ActiveTreatment[]>;
   latestShipment: Panel<LatestShipment | null>;
   nextAppointment: Panel<NextAppointment | null>;
+  unreadMessages: Panel<number>;
   unreadNotifications: Panel<number>;
 }
 
@@ -40,40 +42,59 @@ export interface Dashboard {
  */
 export async function getDashboard(session: PatientSession): Promise<Dashboard> {
   const { patientId } = session;
-  const [profile, treatments, latestShipment, nextAppointment, unreadNotifications] =
-    await Promise.all([
-      loadPanel(
-        'profile',
-        patientId,
-        () => getPatientProfile(session),
-        'Your details could not be loaded right now.',
-      ),
-      loadPanel(
-        'treatments',
-        patientId,
-        () => listActiveTreatments(session),
-        'Your treatment could not be loaded right now.',
-      ),
-      loadPanel(
-        'latestShipment',
-        patientId,
-        () => findLatestShipment(patientId),
-        'Shipment status is unavailable right now.',
-      ),
-      loadPanel(
-        'nextAppointment',
-        patientId,
-        () => findNextAppointment(patientId),
-        'Visits could not be loaded right now.',
-      ),
-      loadPanel(
-        'unreadNotifications',
-        patientId,
-        () => countUnreadNotifications(patientId),
-        'Notifications are unavailable right now.',
-      ),
-    ]);
-  return { profile, treatments, latestShipment, nextAppointment, unreadNotifications };
+  const [
+    profile,
+    treatments,
+    latestShipment,
+    nextAppointment,
+    unreadMessages,
+    unreadNotifications,
+  ] = await Promise.all([
+    loadPanel(
+      'profile',
+      patientId,
+      () => getPatientProfile(session),
+      'Your details could not be loaded right now.',
+    ),
+    loadPanel(
+      'treatments',
+      patientId,
+      () => listActiveTreatments(session),
+      'Your treatment could not be loaded right now.',
+    ),
+    loadPanel(
+      'latestShipment',
+      patientId,
+      () => findLatestShipment(patientId),
+      'Shipment status is unavailable right now.',
+    ),
+    loadPanel(
+      'nextAppointment',
+      patientId,
+      () => findNextAppointment(patientId),
+      'Visits could not be loaded right now.',
+    ),
+    loadPanel(
+      'unreadMessages',
+      patientId,
+      () => countUnreadMessages(session),
+      'Messages could not be checked right now.',
+    ),
+    loadPanel(
+      'unreadNotifications',
+      patientId,
+      () => countUnreadNotifications(patientId),
+      'Notifications are unavailable right now.',
+    ),
+  ]);
+  return {
+    profile,
+    treatments,
+    latestShipment,
+    nextAppointment,
+    unreadMessages,
+    unreadNotifications,
+  };
 }
 
 async function findLatestShipment(patientId: string): Promise<LatestShipment | null> {

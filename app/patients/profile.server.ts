@@ -1,7 +1,9 @@
-import type { Patient, Practitioner, Reference } from '@medplum/fhirtypes';
+import type { Patient } from '@medplum/fhirtypes';
 
 import type { PatientSession } from '~/auth/session.server';
 import { readResource } from '~/clients/fhir.server';
+
+import { findAssignedPractitioner } from './care-team.server';
 
 import {
   firstNameOf,
@@ -11,6 +13,7 @@ import {
   pickHumanName,
   pickTelecom,
 } from './fhir-format';
+import { patientTimeZone } from './time-zone';
 
 export interface PatientProfile {
   id: string;
@@ -20,9 +23,9 @@ export interface PatientProfile {
   email: string | undefined;
   phone: string | undefined;
   address: string[];
-  practitioner:
-    | { id: string | undefined; name: string | undefined; npi: string | undefined }
-    | undefined;
+  /** IANA time zone for showing times, the clinic's when the patient has none. */
+  timeZone: string;
+  practitioner: { id: string; name: string | undefined; npi: string | undefined } | undefined;
 }
 
 export class PatientNotFoundError extends Error {
@@ -31,17 +34,15 @@ export class PatientNotFoundError extends Error {
 
 /**
  * Reads the signed-in patient's FHIR Patient and assigned practitioner
- * (`Patient.generalPractitioner`) and returns the profile shown on the dashboard and the API.
+ * (`Patient.generalPractitioner`, else the CareTeam) and returns the profile shown on the dashboard and the API.
  */
 export async function getPatientProfile(session: PatientSession): Promise<PatientProfile> {
   const patient = await readResource('Patient', session.patientId);
   if (!patient)
     throw new PatientNotFoundError(`Patient ${session.patientId} was not found in FHIR`);
 
-  const practitionerReference = patient.generalPractitioner?.find((reference) =>
-    reference.reference?.startsWith('Practitioner/'),
-  );
-  const practitioner = await readPractitioner(practitionerReference);
+  const assigned = await findAssignedPractitioner({ ...patient, id: session.patientId });
+  const practitioner = assigned ? await readResource('Practitioner', assigned.id) : undefined;
   const name = pickHumanName(patient.name);
 
   return {
@@ -51,21 +52,15 @@ export async function getPatientProfile(session: PatientSession): Promise<Patien
     email: pickTelecom(patient.telecom, 'email'),
     phone: pickTelecom(patient.telecom, 'phone'),
     address: formatAddress(pickAddress(patient)),
-    practitioner: practitionerReference
+    timeZone: patientTimeZone(patient),
+    practitioner: assigned
       ? {
-          id: practitioner?.id,
-          name: formatHumanName(pickHumanName(practitioner?.name)) ?? practitionerReference.display,
+          id: assigned.id,
+          name: formatHumanName(pickHumanName(practitioner?.name)) ?? assigned.display,
           npi: npiOf(practitioner),
         }
       : undefined,
   };
-}
-
-async function readPractitioner(
-  reference: Reference | undefined,
-): Promise<Practitioner | undefined> {
-  const id = reference?.reference?.split('/')[1];
-  return id ? readResource('Practitioner', id) : undefined;
 }
 
 function pickAddress(patient: Patient) {

@@ -24,7 +24,14 @@ const SHIPMENT_STATUS_PHRASES = {
 } as const;
 
 export default function Dashboard({ loaderData }: Route.ComponentProps) {
-  const { profile, treatments, latestShipment, nextAppointment, unreadNotifications } = loaderData;
+  const {
+    profile,
+    treatments,
+    latestShipment,
+    nextAppointment,
+    unreadMessages,
+    unreadNotifications,
+  } = loaderData;
   const firstName = profile.status === 'ready' ? profile.data.name.first : undefined;
 
   return (
@@ -114,6 +121,21 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
               <p>You have no upcoming visits.</p>
             )
           }
+        </DashboardPanel>
+
+        <DashboardPanel
+          id="messages"
+          title="Messages"
+          panel={unreadMessages}
+          footer={<Link to="/messages">Open your messages</Link>}
+        >
+          {(unread) => (
+            <p>
+              {unread === 0
+                ? 'No unread messages from your care team.'
+                : `You have ${unread} unread ${unread === 1 ? 'message' : 'messages'} from your care team.`}
+            </p>
+          )}
         </DashboardPanel>
 
         <DashboardPanel id="notifications" title="Notifications" panel={unreadNotifications}>

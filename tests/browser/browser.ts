@@ -108,3 +108,14 @@ export async function signInThroughPages(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: /^Hello/ }).waitFor();
 }
+
+/**
+ * Waits until React has hydrated the page, so a click runs the enhanced handler and not a plain
+ * form post. React marks each hydrated element with a `__reactFiber` property.
+ */
+export async function waitForHydration(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const main = document.querySelector('main');
+    return main !== null && Object.keys(main).some((key) => key.startsWith('__reactFiber'));
+  });
+}

@@ -56,6 +56,8 @@ describe('FHIR client against the sandbox', () => {
       resourceType: 'Communication',
       status: 'completed',
       subject: { reference: 'Patient/demo-ava' },
+      sender: { reference: 'Patient/demo-ava' },
+      recipient: [{ reference: 'Practitioner/demo-dr-okafor' }],
       payload: [{ contentString: 'Test message from the client test.' }],
     };
     const created = await createResource(message);

@@ -6,7 +6,7 @@ import {
   demoPatient,
   type PatientClient,
   readPageHtml,
-  signInByEmail,
+  signInOncePerEmail,
 } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 import { SandboxFhir } from '../support/sandbox-fhir';
@@ -50,23 +50,14 @@ beforeAll(async () => {
   // Ten entries a page, as Canvas sends by default, so lists span several pages.
   portal = await startPortalServer({ FHIR_SEARCH_PAGE_SIZE: '10' });
   fhir = new SandboxFhir(portal.baseUrl);
+  signIn = signInOncePerEmail(portal.baseUrl);
 });
 
 afterAll(async () => {
   await portal?.stop();
 });
 
-const signedInClients = new Map<string, PatientClient>();
-
-/** Signs in once per email and reuses the session, as the per-email code limit expects. */
-async function signIn(email: string): Promise<PatientClient> {
-  const existing = signedInClients.get(email);
-  if (existing) return existing;
-
-  const client = await signInByEmail(portal.baseUrl, email);
-  signedInClients.set(email, client);
-  return client;
-}
+let signIn: (email: string) => Promise<PatientClient>;
 
 async function listPrescriptions(client: PatientClient, query = ''): Promise<PrescriptionListJson> {
   const response = await client.request(`/api/patient/prescriptions${query}`);

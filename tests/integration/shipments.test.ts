@@ -4,45 +4,33 @@ import {
   demoPatient,
   type PatientClient,
   readPageHtml,
-  signInByEmail,
+  signInOncePerEmail,
 } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
+import { countUpstreamRequests, setSandboxFault } from '../support/sandbox-control';
 
 let portal: PortalServer;
-const clients = new Map<string, PatientClient>();
+let signInOnce: (email: string) => Promise<PatientClient>;
 
 beforeAll(async () => {
   portal = await startPortalServer({ TRACKING_CACHE_SECONDS: '3', UPSTREAM_TIMEOUT_MS: '1000' });
+  signInOnce = signInOncePerEmail(portal.baseUrl);
 });
 
 afterAll(async () => {
   await portal?.stop();
 });
 
-async function signIn(index: number): Promise<PatientClient> {
-  const patient = demoPatient(index);
-  const existing = clients.get(patient.email);
-  if (existing) return existing;
-
-  const client = await signInByEmail(portal.baseUrl, patient.email);
-  clients.set(patient.email, client);
-  return client;
+function signIn(index: number): Promise<PatientClient> {
+  return signInOnce(demoPatient(index).email);
 }
 
-async function fedexTrackCalls(): Promise<number> {
-  const stats = (await (await fetch(`${portal.baseUrl}/sandbox/stats`)).json()) as {
-    fedex?: { requests: number; tokenRequests?: number };
-  };
-  return (stats.fedex?.requests ?? 0) - (stats.fedex?.tokenRequests ?? 0);
+function fedexTrackCalls(): Promise<number> {
+  return countUpstreamRequests(portal.baseUrl, 'fedex');
 }
 
-async function setFedexFault(settings: Record<string, unknown> | null): Promise<void> {
-  const response = await fetch(`${portal.baseUrl}/sandbox/faults/fedex`, {
-    method: settings ? 'PUT' : 'DELETE',
-    headers: { 'content-type': 'application/json' },
-    body: settings ? JSON.stringify(settings) : undefined,
-  });
-  expect(response.ok).toBe(true);
+function setFedexFault(settings: Record<string, unknown> | null): Promise<void> {
+  return setSandboxFault(portal.baseUrl, 'fedex', settings);
 }
 
 describe('shipments', () => {

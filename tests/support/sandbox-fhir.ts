@@ -1,4 +1,4 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 
 import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
 
@@ -23,6 +23,32 @@ export class SandboxFhir {
         `PUT ${resource.resourceType}/${resource.id} failed with ${response.status}: ${await response.text()}`,
       );
     }
+    return (await response.json()) as T;
+  }
+
+  /** Creates a resource (POST) and returns its new id, read from `Location` as Canvas sends it. */
+  async create(resource: Resource): Promise<string> {
+    const response = await fetch(`${this.fhirBase()}/${resource.resourceType}`, {
+      method: 'POST',
+      headers: await this.headers(),
+      body: JSON.stringify(resource),
+    });
+    if (response.status !== 201) {
+      throw new Error(
+        `POST ${resource.resourceType} failed with ${response.status}: ${await response.text()}`,
+      );
+    }
+    const location = response.headers.get('location') ?? '';
+    const id = new RegExp(`/${resource.resourceType}/([^/]+)`).exec(location)?.[1];
+    if (!id)
+      throw new Error(`POST ${resource.resourceType} answered no id in Location: ${location}`);
+    return id;
+  }
+
+  /** Runs a search such as `Communication?sender=Patient/x` and returns the Bundle. */
+  async search<T extends Bundle>(query: string): Promise<T> {
+    const response = await fetch(`${this.fhirBase()}/${query}`, { headers: await this.headers() });
+    if (!response.ok) throw new Error(`GET ${query} failed with ${response.status}`);
     return (await response.json()) as T;
   }
 

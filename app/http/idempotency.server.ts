@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+
+import { UpstreamError } from '~/clients/upstream-error.server';
+import { getPool } from '~/db/pool.server';
+
+/** How long a retry waits for the first request with the same key to finish. */
+const WAIT_FOR_PENDING_MS = 10_000;
+const WAIT_POLL_INTERVAL_MS = 100;
+
+/**
+ * After this long a pending claim is taken to belong to a process that died mid-request; a
+ * retry may take it over. Longer than any request can run with three upstream attempts.
+ */
+const STALE_PENDING_SECONDS = 5 * 60;
+
+/** Letters, digits and `-_.:`, as UUIDs and most client libraries produce. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+/** Context the work of a claimed key receives about earlier attempts with the same key. */
+export interface IdempotentAttempt {
+  /**
+   * True when an earlier attempt may have reached the upstream and got no response, so the write
+   * may exist: the work must look for it before writing again.
+   */
+  earlierOutcomeUnknown: boolean;
+  /** When the key was first claimed; the upstream write, if any, happened after this. */
+  firstClaimedAt: Date;
+}
+
+export interface IdempotentResult<T> {
+  result: T;
+  /** True when `result` is the stored response to an earlier request with the same key. */
+  replayed: boolean;
+}
+
+/** The key was used before for a different request. */
+export class IdempotencyKeyReusedError extends Error {
+  override name = 'IdempotencyKeyReusedError';
+}
+
+/** Another request with the same key is still running. */
+export class IdempotencyKeyInProgressError extends Error {
+  override name = 'IdempotencyKeyInProgressError';
+}
+
+export interface IdempotentOperation<T> {
+  patientId: string;
+  /** Names the kind of write, e.g. `send-message`; keys are scoped to it and to the patient. */
+  operation: string;
+  /** Undefined runs the work without any protection against retries. */
+  key: string | undefined;
+  /** The request as the client sent it, after validation; its hash must match on every retry. */
+  request: unknown;
+  /** The write. Its result must survive JSON serialization, because a retry receives it from Postgres. */
+  perform: (attempt: IdempotentAttempt) => Promise<T>;
+}
+
+/**
+ * Runs a write at most once per idempotency key. Two portal processes share the state in
+ * Postgres. A failed write releases its key, so a retry does the work again, and the next attempt
+ * learns whether the failed one may have reached the upstream.
+ */
+export async function runIdempotent<T>(
+  operation: IdempotentOperation<T>,
+): Promise<IdempotentResult<T>> {
+  const { patientId, key } = operation;
+  if (key === undefined) {
+    const result = await operation.perform({
+      earlierOutcomeUnknown: false,
+      firstClaimedAt: new Date(),
+    });
+    return { result, replayed: false };
+  }
+
+  const requestHash = hashRequest(operation.request);
+  const claim = await claimKey(patientId, operation.operation, key, requestHash);
+  if (claim.kind === 'completed') return { result: claim.response as T, replayed: true };
+
+  let result: T;
+  try {
+    result = await operation.perform(claim.attempt);
+  } catch (error) {
+    await releaseKey(patientId, operation.operation, key, mayHaveReachedUpstream(error));
+    throw error;
+  }
+  await completeKey(patientId, operation.operation, key, result);
+  return { result, replayed: false };
+}
+
+type Claim =
+  | { kind: 'claimed'; attempt: IdempotentAttempt }
+  | { kind: 'completed'; response: unknown };
+
+interface KeyRow {
+  request_hash: string;
+  state: 'pending' | 'completed' | 'failed';
+  outcome_unknown: boolean;
+  response: unknown;
+  created_at: Date;
+  stale: boolean;
+}
+
+async function claimKey(
+  patientId: string,
+  operation: string,
+  key: string,
+  requestHash: string,
+): Promise<Claim> {
+  const pool = getPool();
+  const inserted = await pool.query<{ created_at: Date }>(
+    `INSERT INTO idempotency_keys (patient_id, operation, idempotency_key, request_hash, state)
+     VALUES ($1, $2, $3, $4, 'pending')
+     ON CONFLICT DO NOTHING RETURNING created_at`,
+    [patientId, operation, key, requestHash],
+  );
+  const created = inserted.rows[0];
+  if (created) {
+    return {
+      kind: 'claimed',
+      attempt: { earlierOutcomeUnknown: false, firstClaimedAt: created.created_at },
+    };
+  }
+
+  const deadline = Date.now() + WAIT_FOR_PENDING_MS;
+  for (;;) {
+    const row = await readKey(patientId, operation, key);
+    if (!row) throw new Error(`Idempotency key row vanished for ${operation}`);
+    if (row.request_hash !== requestHash) {
+      throw new IdempotencyKeyReusedError(
+        `Idempotency key was used before for a different ${operation} request`,
+      );
+    }
+    if (row.state === 'completed') return { kind: 'completed', response: row.response };
+
+    const takeOver = row.state === 'failed' || row.stale;
+    if (takeOver) {
+      const claimed = await retakeKey(patientId, operation, key, row.state);
+      if (claimed) {
+        return {
+          kind: 'claimed',
+          attempt: {
+            // A stale pending claim may have written before its process died.
+            earlierOutcomeUnknown: row.outcome_unknown || row.state === 'pending',
+            firstClaimedAt: row.created_at,
+          },
+        };
+      }
+      continue;
+    }
+
+    if (Date.now() >= deadline) {
+      throw new IdempotencyKeyInProgressError(`An earlier ${operation} request is still running`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_INTERVAL_MS));
+  }
+}
+
+async function readKey(
+  patientId: string,
+  operation: string,
+  key: string,
+): Promise<KeyRow | undefined> {
+  const result = await getPool().query<KeyRow>(
+    `SELECT request_hash, state, outcome_unknown, response, created_at,
+            updated_at < now() - make_interval(secs => $4) AS stale
+     FROM idempotency_keys WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3`,
+    [patientId, operation, key, STALE_PENDING_SECONDS],
+  );
+  return result.rows[0];
+}
+
+/** Claims a failed or stale key again; false when another request claimed it first. */
+async function retakeKey(
+  patientId: string,
+  operation: string,
+  key: string,
+  expectedState: KeyRow['state'],
+): Promise<boolean> {
+  const result = await getPool().query(
+    `UPDATE idempotency_keys SET state = 'pending', updated_at = now()
+     WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3 AND state = $4
+       AND (state = 'failed' OR updated_at < now() - make_interval(secs => $5))`,
+    [patientId, operation, key, expectedState, STALE_PENDING_SECONDS],
+  );
+  return result.rowCount === 1;
+}
+
+async function completeKey(
+  patientId: string,
+  operation: string,
+  key: string,
+  response: unknown,
+): Promise<void> {
+  await getPool().query(
+    `UPDATE idempotency_keys SET state = 'completed', response = $4::jsonb, updated_at = now()
+     WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3`,
+    [patientId, operation, key, JSON.stringify(response)],
+  );
+}
+
+async function releaseKey(
+  patientId: string,
+  operation: string,
+  key: string,
+  outcomeUnknown: boolean,
+): Promise<void> {
+  await getPool().query(
+    `UPDATE idempotency_keys
+     SET state = 'failed', outcome_unknown = outcome_unknown OR $4, updated_at = now()
+     WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3`,
+    [patientId, operation, key, outcomeUnknown],
+  );
+}
+
+/**
+ * Returns true unless the failure proves the upstream made no change: it rejected the request
+ * with a 4xx response, or the circuit breaker stopped the request before it was sent. A timeout, a
+ * dropped connection or a 5xx may follow a completed write.
+ */
+export function mayHaveReachedUpstream(error: unknown): boolean {
+  if (!(error instanceof UpstreamError)) return false;
+  if (error.failure === 'circuit_open') return false;
+  const rejected = error.failure === 'http' && error.status !== undefined && error.status < 500;
+  return !rejected;
+}
+
+/** SHA-256 of the request's JSON with object keys sorted, so key order never matters. */
+export function hashRequest(request: unknown): string {
+  return createHash('sha256').update(stableJson(request)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => compareCodeUnits(a, b));
+    return `{${entries.map(([name, item]) => `${JSON.stringify(name)}:${stableJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Orders strings by UTF-16 code units, the same on every machine and locale. */
+function compareCodeUnits(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}

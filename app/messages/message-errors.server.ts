@@ -1,0 +1,91 @@
+import { UpstreamError } from '~/clients/upstream-error.server';
+import { BadRequestError } from '~/http/api.server';
+import {
+  IdempotencyKeyInProgressError,
+  IdempotencyKeyReusedError,
+} from '~/http/idempotency.server';
+import { PatientNotFoundError } from '~/patients/profile.server';
+import { getLogger } from '~/utils/logger.server';
+
+import { NO_PRACTITIONER_MESSAGE } from './message';
+import { NoAssignedPractitionerError } from './send-message.server';
+
+/** A failure to send or read messages, as the page and the API tell the patient. */
+export interface MessagingFailure {
+  status: number;
+  code: string;
+  message: string;
+  fields?: Record<string, string>;
+}
+
+/**
+ * Turns a known failure into the response for the patient and logs it by id; rethrows anything
+ * else, which the app's error handling reports as a 500.
+ */
+export function describeMessagingFailure(
+  error: unknown,
+  patientId: string,
+  action: 'read' | 'send',
+): MessagingFailure {
+  if (error instanceof BadRequestError) {
+    return { status: error.status, code: error.code, message: error.message, fields: error.fields };
+  }
+  if (error instanceof NoAssignedPractitionerError) {
+    return { status: 409, code: 'no_practitioner', message: NO_PRACTITIONER_MESSAGE };
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return {
+      status: 422,
+      code: 'idempotency_key_reused',
+      message: 'This Idempotency-Key was already used for a different message. Use a new key.',
+    };
+  }
+  if (error instanceof IdempotencyKeyInProgressError) {
+    return {
+      status: 409,
+      code: 'request_in_progress',
+      message: 'This message is still being sent. Wait a moment, then reload the conversation.',
+    };
+  }
+  if (error instanceof PatientNotFoundError) {
+    return {
+      status: 404,
+      code: 'not_found',
+      message: 'Your patient record was not found. Contact your care team.',
+    };
+  }
+  if (error instanceof UpstreamError) {
+    getLogger().error(
+      {
+        patientId,
+        upstream: error.upstream,
+        failure: error.failure,
+        status: error.status,
+        action,
+      },
+      action === 'send' ? 'message not sent' : 'messages unavailable',
+    );
+    if (action === 'read') {
+      return {
+        status: 503,
+        code: 'unavailable',
+        message: 'Your messages are unavailable right now. Please try again in a few minutes.',
+      };
+    }
+    const rejected = error.failure === 'http' && error.status !== undefined && error.status < 500;
+    return rejected
+      ? {
+          status: 502,
+          code: 'upstream_rejected',
+          message:
+            'Your message was not sent because the care team system did not accept it. Your text is still here; please try again later or call the pharmacy.',
+        }
+      : {
+          status: 503,
+          code: 'unavailable',
+          message:
+            'Your message was not sent because messaging is unavailable right now. Your text is still here; please try again in a minute.',
+        };
+  }
+  throw error;
+}

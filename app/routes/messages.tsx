@@ -1,0 +1,291 @@
+import { useEffect, useMemo, useRef } from 'react';
+import { data, redirect, useFetcher, type ShouldRevalidateFunctionArgs } from 'react-router';
+
+import { requirePatient } from '~/auth/session.server';
+import { readFormFields, validate } from '~/http/api.server';
+import { openConversation, type Conversation } from '~/messages/conversation.server';
+import {
+  formatByteSize,
+  MESSAGE_MAX_CHARACTERS,
+  mergeMessages,
+  NO_PRACTITIONER_MESSAGE,
+  type ConversationMessage,
+  type MessagePart,
+} from '~/messages/message';
+import { describeMessagingFailure, type MessagingFailure } from '~/messages/message-errors.server';
+import { parseIdempotencyKey } from '~/messages/message-request.server';
+import { messageInputSchema, sendMessage } from '~/messages/send-message.server';
+import { useConversationPoll } from '~/messages/use-conversation-poll';
+import { formatInstant } from '~/utils/dates';
+
+import type { Route } from './+types/messages';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Messages | Patient portal' }];
+
+/** Response to a failed send: the draft and its key come back, so nothing is lost. */
+interface SendFailure {
+  draft: string;
+  idempotencyKey: string;
+  failure: MessagingFailure;
+}
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const session = await requirePatient(request);
+  // A fresh key per page view; a failed send keeps its own key, so its retry is the same send.
+  const idempotencyKey = crypto.randomUUID();
+
+  try {
+    const conversation: Conversation = await openConversation(session);
+    return { conversation, idempotencyKey, unavailable: null };
+  } catch (error) {
+    const failure = describeMessagingFailure(error, session.patientId, 'read');
+    return data(
+      { conversation: null, idempotencyKey, unavailable: failure.message },
+      { status: failure.status },
+    );
+  }
+}
+
+export async function action({ request }: Route.ActionArgs) {
+  const session = await requirePatient(request);
+
+  const fields = await readFormFields(request);
+  const draft = fields.text ?? '';
+  const submittedKey = fields.idempotencyKey ?? '';
+
+  try {
+    const idempotencyKey = parseIdempotencyKey(submittedKey);
+    const input = validate(messageInputSchema, { text: draft });
+
+    const { message } = await sendMessage(session, input, idempotencyKey);
+
+    return redirect(`/messages#message-${message.id}`, 303);
+  } catch (error) {
+    const failure = describeMessagingFailure(error, session.patientId, 'send');
+    return data({ draft, idempotencyKey: submittedKey, failure } satisfies SendFailure, {
+      status: failure.status,
+    });
+  }
+}
+
+/** Skips revalidation after a failed send, which changed nothing, so the page keeps its key. */
+export function shouldRevalidate({
+  actionStatus,
+  defaultShouldRevalidate,
+}: ShouldRevalidateFunctionArgs) {
+  if (actionStatus !== undefined && actionStatus >= 400) return false;
+  return defaultShouldRevalidate;
+}
+
+export default function Messages({ loaderData, actionData }: Route.ComponentProps) {
+  const { conversation, idempotencyKey, unavailable } = loaderData;
+
+  return (
+    <>
+      <h1>Messages</h1>
+      {conversation === null ? (
+        <p role="status" className="notice">
+          {unavailable}
+        </p>
+      ) : (
+        <ConversationView
+          conversation={conversation}
+          idempotencyKey={idempotencyKey}
+          documentFailure={actionData}
+        />
+      )}
+    </>
+  );
+}
+
+function ConversationView({
+  conversation,
+  idempotencyKey,
+  documentFailure,
+}: {
+  conversation: Conversation;
+  idempotencyKey: string;
+  documentFailure: SendFailure | undefined;
+}) {
+  const { timeZone, practitioner } = conversation;
+  const poll = useConversationPoll(conversation.cursor);
+  const fetcher = useFetcher<SendFailure>({ key: 'send-message' });
+
+  // Only a failure for this page's current key counts. An older one belongs to a send that a
+  // successful one followed.
+  const fetcherFailure = fetcher.data?.idempotencyKey === idempotencyKey ? fetcher.data : undefined;
+  const failure = documentFailure ?? fetcherFailure;
+  const formKey = failure?.idempotencyKey || idempotencyKey;
+
+  const submittedText = fetcher.state !== 'idle' ? fetcher.formData?.get('text') : undefined;
+  const pendingText = typeof submittedText === 'string' ? submittedText.trim() : '';
+  const messages = useMemo(
+    () => mergeMessages(conversation.messages, poll.messages),
+    [conversation.messages, poll.messages],
+  );
+  const newFromPoll = poll.messages.filter((message) => message.from === 'care-team');
+
+  return (
+    <>
+      {practitioner ? (
+        <p>
+          Your messages go to {practitioner.name} and your care team. For an emergency, call 911.
+        </p>
+      ) : null}
+      {messages.length > 3 ? (
+        <p>
+          <a href="#compose">Write a message</a>
+        </p>
+      ) : null}
+
+      {messages.length === 0 && !pendingText ? (
+        <p>No messages yet. Write to your care team below.</p>
+      ) : (
+        <ol className="conversation" aria-label="Conversation with your care team">
+          {messages.map((message) => (
+            <li
+              key={message.id}
+              id={`message-${message.id}`}
+              className={`message message-${message.from}`}
+            >
+              <MessageView message={message} timeZone={timeZone} />
+            </li>
+          ))}
+          {pendingText ? (
+            <li className="message message-patient message-pending" aria-busy="true">
+              <p className="message-meta">
+                <span className="message-sender">You</span> · <span>Sending…</span>
+              </p>
+              <p className="message-text">{pendingText}</p>
+            </li>
+          ) : null}
+        </ol>
+      )}
+
+      <p aria-live="polite" className="visually-hidden">
+        {newFromPoll.length > 0
+          ? `${newFromPoll.length} new ${newFromPoll.length === 1 ? 'message' : 'messages'} from your care team.`
+          : ''}
+      </p>
+      {poll.failures > 0 ? (
+        <p role="status" className="notice">
+          New messages could not be checked just now. The page will try again; reload it to check at
+          once.
+        </p>
+      ) : null}
+
+      {practitioner ? (
+        <ComposeForm
+          key={formKey}
+          fetcher={fetcher}
+          idempotencyKey={formKey}
+          failure={failure}
+          pending={fetcher.state !== 'idle'}
+        />
+      ) : (
+        <section id="compose" aria-labelledby="compose-heading">
+          <h2 id="compose-heading">Write a message</h2>
+          <p className="notice">{NO_PRACTITIONER_MESSAGE}</p>
+        </section>
+      )}
+    </>
+  );
+}
+
+function ComposeForm({
+  fetcher,
+  idempotencyKey,
+  failure,
+  pending,
+}: {
+  fetcher: ReturnType<typeof useFetcher<SendFailure>>;
+  idempotencyKey: string;
+  failure: SendFailure | undefined;
+  pending: boolean;
+}) {
+  const textRef = useRef<HTMLTextAreaElement>(null);
+  const error = failure ? (failure.failure.fields?.text ?? failure.failure.message) : undefined;
+
+  // After a failed send, focus goes back to the draft so the error is read with it.
+  useEffect(() => {
+    if (error) textRef.current?.focus();
+  }, [error]);
+
+  return (
+    <section id="compose" aria-labelledby="compose-heading">
+      <h2 id="compose-heading">Write a message</h2>
+      <fetcher.Form method="post" action="/messages" noValidate>
+        <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
+        <div className="field">
+          <label htmlFor="message-text">Your message</label>
+          <textarea
+            ref={textRef}
+            id="message-text"
+            name="text"
+            rows={4}
+            maxLength={MESSAGE_MAX_CHARACTERS}
+            defaultValue={failure?.draft ?? ''}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'message-text-error' : 'message-text-hint'}
+            required
+          />
+          {error ? (
+            <p id="message-text-error" className="field-error" role="alert">
+              {error}
+            </p>
+          ) : (
+            <p id="message-text-hint" className="hint">
+              Up to {MESSAGE_MAX_CHARACTERS.toLocaleString('en-US')} characters. Your care team
+              usually replies within one business day.
+            </p>
+          )}
+        </div>
+        <button type="submit" disabled={pending}>
+          {pending ? 'Sending…' : 'Send message'}
+        </button>
+      </fetcher.Form>
+    </section>
+  );
+}
+
+function MessageView({ message, timeZone }: { message: ConversationMessage; timeZone: string }) {
+  return (
+    <article>
+      <p className="message-meta">
+        <span className="message-sender">{message.senderName}</span>
+        {message.sentAt ? (
+          <>
+            {' · '}
+            <time dateTime={message.sentAt}>{formatInstant(message.sentAt, timeZone)}</time>
+          </>
+        ) : null}
+        {message.isNew ? <span className="message-new"> · New</span> : null}
+      </p>
+      {message.parts.length === 0 ? <p className="muted">This message has no text.</p> : null}
+      {message.parts.map((part, index) => (
+        // Parts have no id and may repeat, so their position is the key.
+        <MessagePartView key={index} part={part} />
+      ))}
+    </article>
+  );
+}
+
+function MessagePartView({ part }: { part: MessagePart }) {
+  switch (part.kind) {
+    case 'text':
+      return <p className="message-text">{part.text}</p>;
+    case 'html':
+      // Sanitized on the server to a small allow-list (message-parts.server.ts).
+      return <div className="message-html" dangerouslySetInnerHTML={{ __html: part.html }} />;
+    case 'attachment':
+      return (
+        <p className="message-attachment">
+          Attachment: <strong>{part.title}</strong> ({part.typeLabel}
+          {part.sizeBytes !== undefined ? `, ${formatByteSize(part.sizeBytes)}` : ''}). Ask your
+          care team for a copy.
+        </p>
+      );
+    case 'reference':
+      return <p className="message-reference">Linked record: {part.label}</p>;
+  }
+}

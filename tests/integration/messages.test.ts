@@ -1,0 +1,453 @@
+import type { Bundle, Communication } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { FIXTURE_MESSAGING_PATIENT, FIXTURE_PATIENT } from '../../sandbox/demo-data';
+import {
+  demoPatient,
+  type PatientClient,
+  readPageHtml,
+  signInOncePerEmail,
+} from '../support/patient-client';
+import { startPortalServer, type PortalServer } from '../support/portal-server';
+import { countUpstreamRequests, setSandboxFault } from '../support/sandbox-control';
+import { SandboxFhir } from '../support/sandbox-fhir';
+
+interface MessageJson {
+  id: string;
+  sentAt: string | null;
+  from: 'patient' | 'care-team';
+  senderName: string;
+  parts: ({ kind: 'text'; text: string } | { kind: 'html'; html: string } | { kind: string })[];
+  isNew: boolean;
+}
+
+interface ConversationJson {
+  messages: MessageJson[];
+  cursor: string;
+  timeZone: string;
+  practitioner: { id: string; name: string } | null;
+}
+
+let portal: PortalServer;
+let fhir: SandboxFhir;
+
+beforeAll(async () => {
+  // A short upstream timeout lets a test make FHIR respond after the portal gave up.
+  portal = await startPortalServer({ UPSTREAM_TIMEOUT_MS: '1000' });
+  fhir = new SandboxFhir(portal.baseUrl);
+  signIn = signInOncePerEmail(portal.baseUrl);
+});
+
+afterAll(async () => {
+  await portal?.stop();
+});
+
+let signIn: (email: string) => Promise<PatientClient>;
+
+const ava = () => signIn(demoPatient(0).email);
+const marcus = () => signIn(demoPatient(1).email);
+const priya = () => signIn(demoPatient(2).email);
+
+async function readConversation(client: PatientClient, query = ''): Promise<ConversationJson> {
+  const response = await client.request(`/api/patient/messages${query}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as ConversationJson;
+}
+
+function textOf(message: MessageJson): string {
+  const texts = message.parts.map((part) => {
+    if ('text' in part) return part.text;
+    if ('html' in part) return part.html;
+    return '';
+  });
+  return texts.join('\n');
+}
+
+/** Reads every Communication the patient sent from the sandbox FHIR server directly. */
+async function communicationsSentBy(patientId: string): Promise<Communication[]> {
+  const bundle = await fhir.search<Bundle<Communication>>(
+    `Communication?sender=Patient/${patientId}&_count=100`,
+  );
+  return (bundle.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : []));
+}
+
+/** Plays the practitioner: creates a reply in the sandbox FHIR, as Canvas would store it. */
+async function replyAsPractitioner(
+  patientId: string,
+  practitionerId: string,
+  text: string,
+): Promise<string> {
+  return fhir.create({
+    resourceType: 'Communication',
+    status: 'completed',
+    sender: { reference: `Practitioner/${practitionerId}` },
+    recipient: [{ reference: `Patient/${patientId}` }],
+    sent: new Date().toISOString(),
+    payload: [{ contentString: text }],
+  });
+}
+
+const setFhirFault = (settings: Record<string, unknown> | null) =>
+  setSandboxFault(portal.baseUrl, 'fhir', settings);
+const fhirRequestCount = () => countUpstreamRequests(portal.baseUrl, 'fhir');
+
+function uniqueText(label: string): string {
+  return `${label} ${Math.random().toString(36).slice(2, 10)}`;
+}
+
+describe('reading the conversation', () => {
+  it('lists the demo thread oldest first', async () => {
+    const conversation = await readConversation(await ava());
+
+    expect(conversation.timeZone).toBe(demoPatient(0).timeZone);
+    expect(conversation.practitioner?.name).toBe('Nia Okafor');
+    expect(conversation.messages.length).toBeGreaterThanOrEqual(3);
+    const times = conversation.messages.map((message) => Date.parse(message.sentAt ?? ''));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const senders = new Set(conversation.messages.map((message) => message.senderName));
+    expect(senders).toContain('Nia Okafor');
+    expect(senders).toContain('Ava Reyes');
+  });
+
+  it('follows every page of a long thread', async () => {
+    const conversation = await readConversation(await priya());
+    const seeded = conversation.messages.filter((message) =>
+      message.id.startsWith('demo-priya-message-'),
+    );
+    expect(seeded).toHaveLength(130);
+    expect(new Set(seeded.map((message) => message.id)).size).toBe(130);
+  });
+
+  it('sanitizes HTML in an incoming message on the page and in the API', async () => {
+    const client = await ava();
+    const conversation = await readConversation(client);
+    const htmlParts = conversation.messages
+      .flatMap((message) => message.parts)
+      .flatMap((part) => ('html' in part ? [part.html] : []));
+    expect(htmlParts.length).toBeGreaterThan(0);
+    expect(htmlParts.join('')).toContain('<strong>');
+
+    const page = await readPageHtml(await client.request('/messages'));
+    // The slice ends before the form, because the page's own scripts follow the conversation.
+    const conversationHtml = page.slice(
+      page.indexOf('<ol class="conversation"'),
+      page.indexOf('<section id="compose"'),
+    );
+    for (const html of [htmlParts.join(''), conversationHtml]) {
+      expect(html).not.toMatch(/<script|onerror|onclick|javascript:/i);
+    }
+  });
+
+  it('escapes what the patient wrote', async () => {
+    const client = await marcus();
+    const text = uniqueText('<img src=x onerror=alert(1)> <b>bold?</b>');
+    expect((await client.postJson('/api/patient/messages', { text })).status).toBe(201);
+
+    const page = await readPageHtml(await client.request('/messages'));
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt; &lt;b&gt;bold?&lt;/b&gt;');
+    expect(page).not.toContain('<img src=x');
+  });
+
+  it('shows the official Communication examples with attachments and references', async () => {
+    const conversation = await readConversation(await signIn(FIXTURE_MESSAGING_PATIENT.email));
+    const byId = new Map(conversation.messages.map((message) => [message.id, message]));
+
+    expect(byId.get('example')?.parts).toEqual([
+      {
+        kind: 'text',
+        text: 'Patient 1 has a very high serum potassium value (7.2 mmol/L on 2014-Dec-12 at 5:55 pm)',
+      },
+      { kind: 'reference', label: 'Serum Potassium Observation' },
+    ]);
+    const attachments = byId.get('fm-attachment')?.parts ?? [];
+    expect(attachments).toContainEqual(
+      expect.objectContaining({ kind: 'attachment', title: 'accident notes 20100201.pdf' }),
+    );
+    expect(attachments).toContainEqual(
+      expect.objectContaining({ kind: 'attachment', sizeBytes: 104274 }),
+    );
+    expect(byId.has('fm-solicited')).toBe(true);
+  });
+});
+
+describe('patient scope', () => {
+  it('never returns another patient’s messages, whatever the query says', async () => {
+    const client = await ava();
+    const queries = [
+      '',
+      '?patient=Patient/demo-priya',
+      '?sender=Patient/demo-priya&recipient=Patient/demo-priya',
+      '?subject=demo-priya&_id=demo-priya-message-001',
+      '?since=2000-01-01T00:00:00Z&patient=demo-priya',
+      '?since=2000-01-01T00:00:00Z&recipient=Patient/demo-priya',
+    ];
+    for (const query of queries) {
+      const conversation = await readConversation(client, query);
+      expect(conversation.messages.length, query).toBeGreaterThan(0);
+      for (const message of conversation.messages) {
+        expect(message.id, query).not.toMatch(/^demo-(priya|marcus)-/);
+        expect(message.senderName, query).not.toMatch(/Priya|Marcus/);
+      }
+    }
+  });
+
+  it('answers 401 without a session', async () => {
+    const response = await fetch(`${portal.baseUrl}/api/patient/messages`);
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('sending', () => {
+  it('sends a message that then appears in the conversation', async () => {
+    const client = await ava();
+    const text = uniqueText('Is it fine to take my tablet with coffee?');
+
+    const response = await client.postJson('/api/patient/messages', { text: `  ${text}  ` });
+    expect(response.status).toBe(201);
+    const { message } = (await response.json()) as { message: MessageJson };
+    expect(message.from).toBe('patient');
+    expect(textOf(message)).toBe(text);
+
+    const conversation = await readConversation(client);
+    expect(conversation.messages.at(-1)?.id).toBe(message.id);
+    const [created] = (await communicationsSentBy('demo-ava')).filter(
+      (communication) => communication.id === message.id,
+    );
+    expect(created?.recipient?.[0]?.reference).toBe('Practitioner/demo-dr-okafor');
+    expect(created?.payload?.[0]?.contentString).toBe(text);
+    expect(Date.parse(created?.sent ?? '')).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('addresses the practitioner of the CareTeam when generalPractitioner is missing', async () => {
+    const client = await priya();
+    const response = await client.postJson('/api/patient/messages', {
+      text: uniqueText('Question about metformin'),
+    });
+    expect(response.status).toBe(201);
+    const { message } = (await response.json()) as { message: MessageJson };
+    const created = (await communicationsSentBy('demo-priya')).find(
+      (communication) => communication.id === message.id,
+    );
+    expect(created?.recipient).toEqual([
+      expect.objectContaining({ reference: 'Practitioner/demo-dr-okafor' }),
+    ]);
+  });
+
+  it('rejects an empty message, one over the limit and unknown fields', async () => {
+    const client = await ava();
+    const cases: [unknown, number, string][] = [
+      [{ text: '   ' }, 400, 'Write a message before sending.'],
+      [{ text: 'x'.repeat(2001) }, 400, 'Messages can be up to 2,000 characters. Yours has 2001.'],
+      [{}, 400, 'Write a message before sending.'],
+      [{ text: 'hi', recipient: 'Practitioner/x' }, 400, 'This field is not accepted.'],
+    ];
+    const before = (await communicationsSentBy('demo-ava')).length;
+    for (const [body, status, message] of cases) {
+      const response = await client.postJson('/api/patient/messages', body);
+      expect(response.status).toBe(status);
+      const error = (await response.json()) as { error: { fields: Record<string, string> } };
+      expect(Object.values(error.error.fields)).toContain(message);
+    }
+    expect((await communicationsSentBy('demo-ava')).length).toBe(before);
+  });
+
+  it('creates exactly one Communication for a double submit with one key', async () => {
+    const client = await ava();
+    const text = uniqueText('Sent twice by a double tap');
+    const key = crypto.randomUUID();
+
+    const responses = await Promise.all(
+      [0, 1, 2].map(() =>
+        client.postJson('/api/patient/messages', { text }, { 'idempotency-key': key }),
+      ),
+    );
+    const bodies = (await Promise.all(responses.map((response) => response.json()))) as {
+      message: MessageJson;
+    }[];
+
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201]);
+    expect(new Set(bodies.map((body) => body.message.id)).size).toBe(1);
+    expect(
+      responses.filter((response) => response.headers.get('idempotent-replayed')),
+    ).toHaveLength(2);
+    const matching = (await communicationsSentBy('demo-ava')).filter(
+      (communication) => communication.payload?.[0]?.contentString === text,
+    );
+    expect(matching).toHaveLength(1);
+  });
+
+  it('creates exactly one Communication when the page form is posted twice', async () => {
+    const client = await ava();
+    const text = uniqueText('Posted twice from the form');
+    const fields = { text, idempotencyKey: crypto.randomUUID() };
+
+    const responses = await Promise.all([
+      client.postForm('/messages', fields),
+      client.postForm('/messages', fields),
+    ]);
+
+    for (const response of responses) {
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toMatch(/^\/messages#message-/);
+    }
+    const matching = (await communicationsSentBy('demo-ava')).filter(
+      (communication) => communication.payload?.[0]?.contentString === text,
+    );
+    expect(matching).toHaveLength(1);
+    const page = await readPageHtml(await client.request('/messages'));
+    expect(page).toContain(text);
+  });
+
+  it('refuses a key reused for a different message', async () => {
+    const client = await ava();
+    const key = crypto.randomUUID();
+    const first = await client.postJson(
+      '/api/patient/messages',
+      { text: uniqueText('first') },
+      { 'idempotency-key': key },
+    );
+    expect(first.status).toBe(201);
+    const second = await client.postJson(
+      '/api/patient/messages',
+      { text: uniqueText('second') },
+      { 'idempotency-key': key },
+    );
+    expect(second.status).toBe(422);
+    const bad = await client.postJson(
+      '/api/patient/messages',
+      { text: 'hi' },
+      { 'idempotency-key': 'short' },
+    );
+    expect(bad.status).toBe(400);
+  });
+
+  it('explains that a patient without a practitioner cannot send', async () => {
+    const client = await signIn(FIXTURE_PATIENT.email);
+    const page = await readPageHtml(await client.request('/messages'));
+    expect(page).toContain('You do not have a clinician assigned yet');
+    expect(page).not.toContain('name="text"');
+
+    const response = await client.postJson('/api/patient/messages', { text: 'Hello?' });
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'no_practitioner',
+    );
+    const form = await client.postForm('/messages', {
+      text: 'Hello from the form',
+      idempotencyKey: crypto.randomUUID(),
+    });
+    expect(form.status).toBe(409);
+    expect(await readPageHtml(form)).toContain('You do not have a clinician assigned yet');
+  });
+});
+
+describe('replies, polling and read receipts', () => {
+  it('polls a reply with one FHIR call', async () => {
+    const client = await marcus();
+    const opened = await readConversation(client);
+    const unreadBefore = await unreadOnDashboard(client);
+    expect(unreadBefore).toBe(0);
+
+    const text = uniqueText('Your blood pressure log looks good.');
+    const replyId = await replyAsPractitioner('demo-marcus', 'demo-dr-lindqvist', text);
+    expect(await unreadOnDashboard(client)).toBe(1);
+
+    const callsBefore = await fhirRequestCount();
+    const poll = await readConversation(client, `?since=${encodeURIComponent(opened.cursor)}`);
+    expect(await fhirRequestCount()).toBe(callsBefore + 1);
+
+    const reply = poll.messages.find((message) => message.id === replyId);
+    expect(reply).toMatchObject({ from: 'care-team', senderName: 'Erik Lindqvist', isNew: true });
+    expect(textOf(reply as MessageJson)).toBe(text);
+    expect(poll.messages.every((message) => message.from === 'care-team')).toBe(true);
+    expect(Date.parse(poll.cursor)).toBeGreaterThanOrEqual(Date.parse(opened.cursor));
+
+    expect(await unreadOnDashboard(client)).toBe(0);
+    const reopened = await readConversation(client);
+    expect(reopened.messages.find((message) => message.id === replyId)?.isNew).toBe(false);
+
+    const quiet = await readConversation(client, `?since=${encodeURIComponent(poll.cursor)}`);
+    expect(quiet.messages.filter((message) => message.id !== replyId)).toEqual([]);
+  });
+
+  it('rejects a malformed cursor', async () => {
+    const response = await (await marcus()).request('/api/patient/messages?since=yesterday');
+    expect(response.status).toBe(400);
+  });
+});
+
+async function unreadOnDashboard(client: PatientClient): Promise<number> {
+  const html = await readPageHtml(await client.request('/'));
+  if (html.includes('No unread messages from your care team.')) return 0;
+  const match = /You have (\d+) unread messages? from your care team\./.exec(html);
+  if (!match) throw new Error('The dashboard shows no message count.');
+  return Number(match[1]);
+}
+
+// Fault tests come last: failures open the portal's FHIR circuit breaker for a while.
+describe('failures while sending', () => {
+  it('keeps the draft when FHIR fails', async () => {
+    const client = await ava();
+    const text = uniqueText('Please call me about my refill.');
+    const fields = { text, idempotencyKey: crypto.randomUUID() };
+
+    await setFhirFault({ errorRate: 1, errorStatus: 503, methods: ['POST'] });
+    try {
+      const page = await client.postForm('/messages', fields);
+      expect(page.status).toBe(503);
+      const html = await readPageHtml(page);
+      expect(html).toContain('Your message was not sent');
+      expect(html).toMatch(new RegExp(`<textarea[^>]*>${text}</textarea>`));
+      expect(html).toContain(`value="${fields.idempotencyKey}"`);
+
+      const api = await client.postJson('/api/patient/messages', { text: uniqueText('api') });
+      expect(api.status).toBe(503);
+    } finally {
+      await setFhirFault(null);
+    }
+
+    const retry = await client.postForm('/messages', fields);
+    expect(retry.status).toBe(303);
+    const matching = (await communicationsSentBy('demo-ava')).filter(
+      (communication) => communication.payload?.[0]?.contentString === text,
+    );
+    expect(matching).toHaveLength(1);
+  });
+
+  it('sends once after a lost response', async () => {
+    const client = await marcus();
+    const text = uniqueText('Arrived late at the EHR');
+    const key = crypto.randomUUID();
+
+    // FHIR handles POSTs after 1.5 s, past the portal's 1 s timeout, and still stores them.
+    await setFhirFault({ latencyMs: 1500, methods: ['POST'] });
+    try {
+      const first = await client.postJson(
+        '/api/patient/messages',
+        { text },
+        { 'idempotency-key': key },
+      );
+      expect(first.status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      await setFhirFault(null);
+    }
+    expect(
+      (await communicationsSentBy('demo-marcus')).filter(
+        (communication) => communication.payload?.[0]?.contentString === text,
+      ),
+    ).toHaveLength(1);
+
+    const retry = await client.postJson(
+      '/api/patient/messages',
+      { text },
+      { 'idempotency-key': key },
+    );
+    expect(retry.status).toBe(201);
+    expect(
+      (await communicationsSentBy('demo-marcus')).filter(
+        (communication) => communication.payload?.[0]?.contentString === text,
+      ),
+    ).toHaveLength(1);
+  });
+});
