@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { isKnownTimeZone } from '~/patients/time-zone';
 import { singleton } from '~/utils/singleton.server';
 
 /** Credentials the sandbox stand-ins accept; they guard nothing real and are never used in production. */
@@ -9,6 +10,9 @@ export const SANDBOX_CREDENTIALS = {
   sendgridApiKey: 'SG.sandbox-key',
   fedexClientId: 'sandbox-fedex-client',
   fedexClientSecret: 'sandbox-fedex-secret',
+  zoomAccountId: 'sandbox-zoom-account',
+  zoomClientId: 'sandbox-zoom-client',
+  zoomClientSecret: 'sandbox-zoom-secret',
   sessionSecret: 'sandbox-session-secret-do-not-use-in-production',
 } as const;
 
@@ -46,6 +50,22 @@ const rawEnvSchema = z.object({
   FEDEX_API_BASE_URL: optionalUrl,
   FEDEX_CLIENT_ID: optionalText,
   FEDEX_CLIENT_SECRET: optionalText,
+
+  ZOOM_ACCOUNT_ID: optionalText,
+  ZOOM_CLIENT_ID: optionalText,
+  ZOOM_CLIENT_SECRET: optionalText,
+  ZOOM_API_BASE_URL: optionalUrl,
+  ZOOM_OAUTH_URL: optionalUrl,
+  ZOOM_USER_ID: z.string().trim().min(1).default('me'),
+
+  CLINIC_TIME_ZONE: z
+    .string()
+    .default('America/New_York')
+    .refine(isKnownTimeZone, 'Use an IANA time zone such as America/New_York.'),
+  VISIT_LENGTH_MINUTES: z.coerce.number().int().min(5).max(240).default(30),
+  BOOKING_MIN_NOTICE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(120),
+  BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(120),
+  APPOINTMENT_CHANGE_CUTOFF_HOURS: z.coerce.number().int().min(0).max(168).default(24),
 
   SIGN_IN_CODE_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
   SEND_CODE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(5),
@@ -103,6 +123,30 @@ export interface Env {
   sendgrid: { mode: UpstreamMode; apiKey: string; baseUrl: string | undefined; from: string };
   /** `baseUrl` is the API host, e.g. `https://apis.fedex.com`, which serves `/oauth/token`. */
   fedex: { mode: UpstreamMode; baseUrl: string; clientId: string; clientSecret: string };
+  /**
+   * Zoom Server-to-Server OAuth app: `apiBaseUrl` e.g. `https://api.zoom.us/v2`, `oauthUrl` e.g.
+   * `https://zoom.us/oauth/token`, and the user whose meetings the portal creates.
+   */
+  zoom: {
+    mode: UpstreamMode;
+    apiBaseUrl: string;
+    oauthUrl: string;
+    accountId: string;
+    clientId: string;
+    clientSecret: string;
+    userId: string;
+  };
+  scheduling: {
+    /** IANA zone for showing times to a patient whose Patient resource names none. */
+    clinicTimeZone: string;
+    visitLengthMinutes: number;
+    /** Earliest start of a bookable slot, in minutes from now. */
+    minNoticeMinutes: number;
+    /** Latest start of a bookable slot, in days from now. */
+    horizonDays: number;
+    /** No reschedule or cancel from this many hours before the start. */
+    changeCutoffHours: number;
+  };
   upstreamTimeoutMs: number;
   sandboxFaults: string | undefined;
   /** True when at least one upstream is served by the sandbox, so server.ts mounts `/sandbox`. */
@@ -114,6 +158,7 @@ const UPSTREAM_SETTINGS = {
   fhir: ['CANVAS_FHIR_BASE_URL', 'CANVAS_TOKEN_URL', 'CANVAS_CLIENT_ID', 'CANVAS_CLIENT_SECRET'],
   sendgrid: ['SENDGRID_API_KEY', 'MAIL_FROM'],
   fedex: ['FEDEX_API_BASE_URL', 'FEDEX_CLIENT_ID', 'FEDEX_CLIENT_SECRET'],
+  zoom: ['ZOOM_ACCOUNT_ID', 'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET'],
 } as const satisfies Record<string, readonly (keyof RawEnv)[]>;
 
 export class EnvError extends Error {
@@ -149,6 +194,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const fhirMode: UpstreamMode = raw.CANVAS_FHIR_BASE_URL ? 'real' : 'sandbox';
   const sendgridMode: UpstreamMode = raw.SENDGRID_API_KEY ? 'real' : 'sandbox';
   const fedexMode: UpstreamMode = raw.FEDEX_API_BASE_URL ? 'real' : 'sandbox';
+  const zoomMode: UpstreamMode = raw.ZOOM_ACCOUNT_ID ? 'real' : 'sandbox';
 
   return {
     nodeEnv: raw.NODE_ENV,
@@ -216,11 +262,42 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             clientId: SANDBOX_CREDENTIALS.fedexClientId,
             clientSecret: SANDBOX_CREDENTIALS.fedexClientSecret,
           },
+    zoom:
+      zoomMode === 'real'
+        ? {
+            mode: 'real',
+            apiBaseUrl: raw.ZOOM_API_BASE_URL ?? 'https://api.zoom.us/v2',
+            oauthUrl: raw.ZOOM_OAUTH_URL ?? 'https://zoom.us/oauth/token',
+            accountId: required(raw.ZOOM_ACCOUNT_ID),
+            clientId: required(raw.ZOOM_CLIENT_ID),
+            clientSecret: required(raw.ZOOM_CLIENT_SECRET),
+            userId: raw.ZOOM_USER_ID,
+          }
+        : {
+            mode: 'sandbox',
+            apiBaseUrl: `${sandboxOrigin}/zoom/v2`,
+            oauthUrl: `${sandboxOrigin}/zoom/oauth/token`,
+            accountId: SANDBOX_CREDENTIALS.zoomAccountId,
+            clientId: SANDBOX_CREDENTIALS.zoomClientId,
+            clientSecret: SANDBOX_CREDENTIALS.zoomClientSecret,
+            userId: raw.ZOOM_USER_ID,
+          },
+    scheduling: {
+      clinicTimeZone: raw.CLINIC_TIME_ZONE,
+      visitLengthMinutes: raw.VISIT_LENGTH_MINUTES,
+      minNoticeMinutes: raw.BOOKING_MIN_NOTICE_MINUTES,
+      horizonDays: raw.BOOKING_HORIZON_DAYS,
+      changeCutoffHours: raw.APPOINTMENT_CHANGE_CUTOFF_HOURS,
+    },
     prescriptionListMax: raw.PRESCRIPTION_LIST_MAX,
     trackingCacheSeconds: raw.TRACKING_CACHE_SECONDS,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     sandboxFaults: raw.SANDBOX_FAULTS,
-    usesSandbox: fhirMode === 'sandbox' || sendgridMode === 'sandbox' || fedexMode === 'sandbox',
+    usesSandbox:
+      fhirMode === 'sandbox' ||
+      sendgridMode === 'sandbox' ||
+      fedexMode === 'sandbox' ||
+      zoomMode === 'sandbox',
   };
 }
 

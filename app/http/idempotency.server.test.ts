@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+// A short upstream timeout keeps the settle time after a lost response short.
+process.env.UPSTREAM_TIMEOUT_MS = '100';
+
 import {
   startMigratedDatabase,
   type MigratedDatabase,
@@ -167,6 +170,36 @@ describe('runIdempotent', () => {
     // The circuit-breaker refusal in between does not clear what the timeout left unknown.
     expect(attempts.map((attempt) => attempt.earlierOutcomeUnknown)).toEqual([false, true, true]);
     expect(new Set(attempts.map((attempt) => attempt.firstClaimedAt.getTime())).size).toBe(1);
+  });
+
+  it('waits for a lost write to settle before retrying', async () => {
+    const key = newKey();
+    const request = { text: 'in flight' };
+    const failedAt = Date.now();
+    await expect(
+      runIdempotent({
+        patientId: 'p1',
+        operation: 'send',
+        key,
+        request,
+        perform: () => Promise.reject(new UpstreamError('fhir', 'timeout', 'timed out')),
+      }),
+    ).rejects.toBeInstanceOf(UpstreamError);
+
+    let retriedAt = 0;
+    await runIdempotent({
+      patientId: 'p1',
+      operation: 'send',
+      key,
+      request,
+      perform: () => {
+        retriedAt = Date.now();
+        return Promise.resolve('sent');
+      },
+    });
+
+    // Two upstream timeouts of 100 ms each.
+    expect(retriedAt - failedAt).toBeGreaterThanOrEqual(200);
   });
 
   it('runs the work every time without a key', async () => {

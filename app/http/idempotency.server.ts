@@ -1,10 +1,22 @@
 import { createHash } from 'node:crypto';
 
 import { UpstreamError } from '~/clients/upstream-error.server';
+import { getEnv } from '~/config/env.server';
 import { getPool } from '~/db/pool.server';
 
-/** How long a retry waits for the first request with the same key to finish. */
-const WAIT_FOR_PENDING_MS = 10_000;
+import { BadRequestError } from './api.server';
+
+/**
+ * How long a write whose response was lost may still be running at the upstream, as a multiple
+ * of the upstream timeout. A retry waits this long after such a failure before it looks for the
+ * write, so that it finds a write that was still in flight.
+ */
+// NOTE: an upstream that takes longer than this to finish a write can still cause a duplicate;
+// the bound is a guess at how long a request outlives its client, not a guarantee.
+const SETTLE_TIMEOUTS = 2;
+
+/** How long a retry waits beyond the settle time for an earlier request with the same key. */
+const WAIT_MARGIN_MS = 5_000;
 const WAIT_POLL_INTERVAL_MS = 100;
 
 /**
@@ -98,6 +110,8 @@ interface KeyRow {
   response: unknown;
   created_at: Date;
   stale: boolean;
+  /** Milliseconds since the row last changed, by the database clock. */
+  failed_ms_ago: number;
 }
 
 async function claimKey(
@@ -121,7 +135,8 @@ async function claimKey(
     };
   }
 
-  const deadline = Date.now() + WAIT_FOR_PENDING_MS;
+  const settleMs = SETTLE_TIMEOUTS * getEnv().upstreamTimeoutMs;
+  const deadline = Date.now() + settleMs + WAIT_MARGIN_MS;
   for (;;) {
     const row = await readKey(patientId, operation, key);
     if (!row) throw new Error(`Idempotency key row vanished for ${operation}`);
@@ -132,7 +147,8 @@ async function claimKey(
     }
     if (row.state === 'completed') return { kind: 'completed', response: row.response };
 
-    const takeOver = row.state === 'failed' || row.stale;
+    const settling = row.state === 'failed' && row.outcome_unknown && row.failed_ms_ago < settleMs;
+    const takeOver = (row.state === 'failed' && !settling) || row.stale;
     if (takeOver) {
       const claimed = await retakeKey(patientId, operation, key, row.state);
       if (claimed) {
@@ -162,7 +178,8 @@ async function readKey(
 ): Promise<KeyRow | undefined> {
   const result = await getPool().query<KeyRow>(
     `SELECT request_hash, state, outcome_unknown, response, created_at,
-            updated_at < now() - make_interval(secs => $4) AS stale
+            updated_at < now() - make_interval(secs => $4) AS stale,
+            (extract(epoch FROM now() - updated_at) * 1000)::float8 AS failed_ms_ago
      FROM idempotency_keys WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3`,
     [patientId, operation, key, STALE_PENDING_SECONDS],
   );
@@ -244,4 +261,17 @@ function stableJson(value: unknown): string {
 function compareCodeUnits(a: string, b: string): number {
   if (a === b) return 0;
   return a < b ? -1 : 1;
+}
+
+/** Reads an optional idempotency key, from the Idempotency-Key header or the page's form. */
+export function parseIdempotencyKey(value: string | null | undefined): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
+    throw new BadRequestError(
+      400,
+      'invalid_idempotency_key',
+      'Use an Idempotency-Key of 8 to 128 letters, digits or the characters - _ . : (a UUID works).',
+    );
+  }
+  return value;
 }

@@ -1,6 +1,7 @@
 import type { Communication, Patient, Reference } from '@medplum/fhirtypes';
 
 import type { PatientSession } from '~/auth/session.server';
+import { getEnv } from '~/config/env.server';
 import { readResource, searchResources } from '~/clients/fhir.server';
 import { findAssignedPractitioner, type AssignedPractitioner } from '~/patients/care-team.server';
 import { formatHumanName, pickHumanName } from '~/patients/fhir-format';
@@ -61,7 +62,7 @@ export async function openConversation(session: PatientSession): Promise<Convers
   return {
     messages,
     cursor: nextCursor(communications, undefined),
-    timeZone: patientTimeZone(patient),
+    timeZone: patientTimeZone(patient, getEnv().scheduling.clinicTimeZone),
     practitioner: assigned ? await describePractitioner(assigned) : null,
   };
 }
@@ -104,10 +105,7 @@ export async function countUnreadMessages(session: PatientSession): Promise<numb
   const { patientId } = session;
   const received = await searchResources('Communication', { recipient: `Patient/${patientId}` });
   const careTeamIds = received
-    .filter(
-      (communication) =>
-        involvesPatient(communication, patientId) && !isSentByPatient(communication, patientId),
-    )
+    .filter((communication) => isAddressedToPatient(communication, patientId))
     .flatMap((communication) => (communication.id ? [communication.id] : []));
 
   const read = await selectReadMessageIds(patientId, careTeamIds);
@@ -119,9 +117,11 @@ async function toConversationMessages(
   patientId: string,
   patient: Patient | undefined,
 ): Promise<ConversationMessage[]> {
+  // Only messages addressed to the patient can be unread, as the dashboard counts them.
   const careTeamIds = communications
-    .filter((communication) => !isSentByPatient(communication, patientId))
+    .filter((communication) => isAddressedToPatient(communication, patientId))
     .flatMap((communication) => (communication.id ? [communication.id] : []));
+  const unreadable = new Set(careTeamIds);
   const [names, alreadyRead] = await Promise.all([
     readPractitionerNames(communications.map((communication) => communication.sender)),
     selectReadMessageIds(patientId, careTeamIds),
@@ -141,7 +141,7 @@ async function toConversationMessages(
           from: fromPatient ? 'patient' : 'care-team',
           senderName: fromPatient ? (patientName ?? 'You') : senderNameOf(communication, names),
           parts: toMessageParts(communication.payload, fromPatient),
-          isNew: !fromPatient && !alreadyRead.has(communication.id),
+          isNew: unreadable.has(communication.id) && !alreadyRead.has(communication.id),
         },
       ];
     })
@@ -194,6 +194,14 @@ export function involvesPatient(communication: Communication, patientId: string)
     ...(communication.recipient ?? []),
   ];
   return references.some((reference) => isPatientReference(reference, patientId));
+}
+
+/** True when the patient is a recipient of a message someone else sent. */
+export function isAddressedToPatient(communication: Communication, patientId: string): boolean {
+  return (
+    !isSentByPatient(communication, patientId) &&
+    (communication.recipient ?? []).some((reference) => isPatientReference(reference, patientId))
+  );
 }
 
 export function isSentByPatient(communication: Communication, patientId: string): boolean {

@@ -4,11 +4,11 @@ import {
   IdempotencyKeyInProgressError,
   IdempotencyKeyReusedError,
 } from '~/http/idempotency.server';
+import { NoAssignedPractitionerError } from '~/patients/care-team.server';
 import { PatientNotFoundError } from '~/patients/profile.server';
 import { getLogger } from '~/utils/logger.server';
 
 import { NO_PRACTITIONER_MESSAGE } from './message';
-import { NoAssignedPractitionerError } from './send-message.server';
 
 /** A failure to send or read messages, as the page and the API tell the patient. */
 export interface MessagingFailure {

@@ -32,7 +32,7 @@ export interface ConversationMessage {
   isNew: boolean;
 }
 
-/** Most characters a message may have, counted after trimming. */
+/** Most characters (Unicode code points) a message may have, counted after trimming. */
 export const MESSAGE_MAX_CHARACTERS = 2000;
 
 /** Text shown to a patient who has no practitioner to receive their messages. */
@@ -43,6 +43,9 @@ export const NO_PRACTITIONER_MESSAGE =
 export function compareMessages(a: ConversationMessage, b: ConversationMessage): number {
   const byTime = timeOf(a) - timeOf(b);
   if (byTime !== 0) return byTime;
+  // Servers may keep `sent` to the second, so the update time breaks ties.
+  const byUpdate = Date.parse(a.lastUpdated ?? '') - Date.parse(b.lastUpdated ?? '');
+  if (!Number.isNaN(byUpdate) && byUpdate !== 0) return byUpdate;
   if (a.id === b.id) return 0;
   return a.id < b.id ? -1 : 1;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PatientSession } from '~/auth/session.server';
 import { createResource, readResource, searchResources } from '~/clients/fhir.server';
 import { runIdempotent, type IdempotentAttempt } from '~/http/idempotency.server';
-import { findAssignedPractitioner } from '~/patients/care-team.server';
+import { findAssignedPractitioner, NoAssignedPractitionerError } from '~/patients/care-team.server';
 import { formatHumanName, pickHumanName } from '~/patients/fhir-format';
 import { PatientNotFoundError } from '~/patients/profile.server';
 import { parseReference } from '~/prescriptions/reference-cache.server';
@@ -15,24 +15,31 @@ import { MESSAGE_MAX_CHARACTERS, type ConversationMessage } from './message';
 /** Clock allowance when matching a write whose response was lost to the attempt that made it. */
 const CLOCK_SKEW_MS = 5_000;
 
+/** Text with nothing a reader would see: empty, or only spaces and zero-width characters. */
+const INVISIBLE_ONLY = /^[\s\u200B-\u200D\u2060\uFEFF]*$/;
+/** C0 and C1 control characters other than tab, line feed and carriage return. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+/** A UTF-16 surrogate without its pair, which no text encoding can carry. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A message as the patient submits it, from the page's form or the JSON API. */
 export const messageInputSchema = z.strictObject({
   text: z
     .string({ error: 'Write a message before sending.' })
     .trim()
-    .min(1, 'Write a message before sending.')
-    .max(MESSAGE_MAX_CHARACTERS, {
+    .refine((text) => INVISIBLE_ONLY.test(text) === false, 'Write a message before sending.')
+    .refine(
+      (text) => !CONTROL_CHARACTERS.test(text) && !LONE_SURROGATE.test(text),
+      'Remove the unusual characters from your message (for example pasted control characters).',
+    )
+    .refine((text) => [...text].length <= MESSAGE_MAX_CHARACTERS, {
       error: (issue) =>
-        `Messages can be up to ${MESSAGE_MAX_CHARACTERS.toLocaleString('en-US')} characters. Yours has ${String((issue.input as string).length)}.`,
+        `Messages can be up to ${MESSAGE_MAX_CHARACTERS.toLocaleString('en-US')} characters. Yours has ${String([...(issue.input as string)].length)}.`,
     }),
 });
 
 export type MessageInput = z.infer<typeof messageInputSchema>;
-
-/** The patient has no Practitioner to write to: neither generalPractitioner nor a CareTeam. */
-export class NoAssignedPractitionerError extends Error {
-  override name = 'NoAssignedPractitionerError';
-}
 
 /**
  * Sends the patient's message to their assigned practitioner as a FHIR Communication, at most

@@ -3,6 +3,11 @@ import type { CareTeam, Patient, Reference } from '@medplum/fhirtypes';
 import { searchResources } from '~/clients/fhir.server';
 import { parseReference } from '~/prescriptions/reference-cache.server';
 
+/** The patient has no Practitioner: neither in generalPractitioner nor in an active CareTeam. */
+export class NoAssignedPractitionerError extends Error {
+  override name = 'NoAssignedPractitionerError';
+}
+
 /** The practitioner who receives the patient's messages and books their visits. */
 export interface AssignedPractitioner {
   id: string;

@@ -1,6 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 
 import type { PatientSession } from '~/auth/session.server';
+import { getEnv } from '~/config/env.server';
 import { readResource } from '~/clients/fhir.server';
 
 import { findAssignedPractitioner } from './care-team.server';
@@ -52,7 +53,7 @@ export async function getPatientProfile(session: PatientSession): Promise<Patien
     email: pickTelecom(patient.telecom, 'email'),
     phone: pickTelecom(patient.telecom, 'phone'),
     address: formatAddress(pickAddress(patient)),
-    timeZone: patientTimeZone(patient),
+    timeZone: patientTimeZone(patient, getEnv().scheduling.clinicTimeZone),
     practitioner: assigned
       ? {
           id: assigned.id,

@@ -8,15 +8,18 @@ export const TIME_ZONE_EXTENSION_URL = 'http://hl7.org/fhir/StructureDefinition/
 const TZ_CODE_EXTENSION_URL = 'http://hl7.org/fhir/StructureDefinition/tz-code';
 
 /**
- * Returns the patient's time zone from the timezone extension, or the clinic's when the
+ * Returns the patient's time zone from the timezone extension, or `fallback` (the clinic's) when the
  * patient has none or it is not a zone this runtime supports.
  */
-export function patientTimeZone(patient: Pick<Patient, 'extension'> | undefined): string {
+export function patientTimeZone(
+  patient: Pick<Patient, 'extension'> | undefined,
+  fallback: string = CLINIC_TIME_ZONE,
+): string {
   const code = patient?.extension?.find(
     (extension) =>
       extension.url === TIME_ZONE_EXTENSION_URL || extension.url === TZ_CODE_EXTENSION_URL,
   )?.valueCode;
-  return code && isKnownTimeZone(code) ? code : CLINIC_TIME_ZONE;
+  return code && isKnownTimeZone(code) ? code : fallback;
 }
 
 export function isKnownTimeZone(timeZone: string): boolean {

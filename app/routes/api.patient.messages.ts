@@ -2,7 +2,8 @@ import { requirePatient } from '~/auth/session.server';
 import { apiError, methodNotAllowed, readJsonBody } from '~/http/api.server';
 import { openConversation, pollConversation } from '~/messages/conversation.server';
 import { describeMessagingFailure } from '~/messages/message-errors.server';
-import { parseIdempotencyKey, parsePollCursor } from '~/messages/message-request.server';
+import { parseIdempotencyKey } from '~/http/idempotency.server';
+import { parsePollCursor } from '~/messages/message-request.server';
 import { messageInputSchema, sendMessage } from '~/messages/send-message.server';
 
 import type { Route } from './+types/api.patient.messages';

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { data, redirect, useFetcher, type ShouldRevalidateFunctionArgs } from 'react-router';
 
 import { requirePatient } from '~/auth/session.server';
@@ -13,7 +13,7 @@ import {
   type MessagePart,
 } from '~/messages/message';
 import { describeMessagingFailure, type MessagingFailure } from '~/messages/message-errors.server';
-import { parseIdempotencyKey } from '~/messages/message-request.server';
+import { hashRequest, IDEMPOTENCY_KEY_PATTERN } from '~/http/idempotency.server';
 import { messageInputSchema, sendMessage } from '~/messages/send-message.server';
 import { useConversationPoll } from '~/messages/use-conversation-poll';
 import { formatInstant } from '~/utils/dates';
@@ -47,17 +47,20 @@ export async function loader({ request }: Route.LoaderArgs) {
 }
 
 export async function action({ request }: Route.ActionArgs) {
+  if (request.method !== 'POST') throw data(null, { status: 405, headers: { allow: 'GET, POST' } });
   const session = await requirePatient(request);
 
   const fields = await readFormFields(request);
   const draft = fields.text ?? '';
-  const submittedKey = fields.idempotencyKey ?? '';
+  // A key the page did not make is replaced, so a resend can still go through.
+  const submittedKey = IDEMPOTENCY_KEY_PATTERN.test(fields.idempotencyKey ?? '')
+    ? (fields.idempotencyKey ?? '')
+    : crypto.randomUUID();
 
   try {
-    const idempotencyKey = parseIdempotencyKey(submittedKey);
     const input = validate(messageInputSchema, { text: draft });
 
-    const { message } = await sendMessage(session, input, idempotencyKey);
+    const { message } = await sendMessage(session, input, formMessageKey(submittedKey, input.text));
 
     return redirect(`/messages#message-${message.id}`, 303);
   } catch (error) {
@@ -66,6 +69,14 @@ export async function action({ request }: Route.ActionArgs) {
       status: failure.status,
     });
   }
+}
+
+/**
+ * Returns the idempotency key of one form submission: the page's key plus a hash of the text. A
+ * double submit of the same text shares the key, and a draft edited after a failure gets its own.
+ */
+function formMessageKey(pageKey: string, text: string): string {
+  return `${pageKey}.${hashRequest(text).slice(0, 16)}`;
 }
 
 /** Skips revalidation after a failed send, which changed nothing, so the page keeps its key. */
@@ -84,9 +95,12 @@ export default function Messages({ loaderData, actionData }: Route.ComponentProp
     <>
       <h1>Messages</h1>
       {conversation === null ? (
-        <p role="status" className="notice">
-          {unavailable}
-        </p>
+        <>
+          <p role="status" className="notice">
+            {unavailable}
+          </p>
+          {actionData ? <UnavailableCompose failure={actionData} /> : null}
+        </>
       ) : (
         <ConversationView
           conversation={conversation}
@@ -120,10 +134,12 @@ function ConversationView({
   const submittedText = fetcher.state !== 'idle' ? fetcher.formData?.get('text') : undefined;
   const pendingText = typeof submittedText === 'string' ? submittedText.trim() : '';
   const messages = useMemo(
-    () => mergeMessages(conversation.messages, poll.messages),
+    // The loader's copy wins: it is newer than a poll's once the page has revalidated.
+    () => mergeMessages(poll.messages, conversation.messages),
     [conversation.messages, poll.messages],
   );
   const newFromPoll = poll.messages.filter((message) => message.from === 'care-team');
+  const justSent = useSentAnnouncement(fetcher.state, fetcherFailure !== undefined, idempotencyKey);
 
   return (
     <>
@@ -139,7 +155,9 @@ function ConversationView({
       ) : null}
 
       {messages.length === 0 && !pendingText ? (
-        <p>No messages yet. Write to your care team below.</p>
+        <p>
+          {practitioner ? 'No messages yet. Write to your care team below.' : 'No messages yet.'}
+        </p>
       ) : (
         <ol className="conversation" aria-label="Conversation with your care team">
           {messages.map((message) => (
@@ -163,6 +181,7 @@ function ConversationView({
       )}
 
       <p aria-live="polite" className="visually-hidden">
+        {justSent ? 'Message sent. ' : ''}
         {newFromPoll.length > 0
           ? `${newFromPoll.length} new ${newFromPoll.length === 1 ? 'message' : 'messages'} from your care team.`
           : ''}
@@ -181,6 +200,7 @@ function ConversationView({
           idempotencyKey={formKey}
           failure={failure}
           pending={fetcher.state !== 'idle'}
+          focusOnMount={justSent}
         />
       ) : (
         <section id="compose" aria-labelledby="compose-heading">
@@ -197,19 +217,22 @@ function ComposeForm({
   idempotencyKey,
   failure,
   pending,
+  focusOnMount = false,
 }: {
   fetcher: ReturnType<typeof useFetcher<SendFailure>>;
   idempotencyKey: string;
   failure: SendFailure | undefined;
   pending: boolean;
+  /** Moves focus to the empty box, after a send replaced the form. */
+  focusOnMount?: boolean;
 }) {
   const textRef = useRef<HTMLTextAreaElement>(null);
   const error = failure ? (failure.failure.fields?.text ?? failure.failure.message) : undefined;
 
   // After a failed send, focus goes back to the draft so the error is read with it.
   useEffect(() => {
-    if (error) textRef.current?.focus();
-  }, [error]);
+    if (error || focusOnMount) textRef.current?.focus();
+  }, [error, focusOnMount]);
 
   return (
     <section id="compose" aria-labelledby="compose-heading">
@@ -225,6 +248,7 @@ function ComposeForm({
             rows={4}
             maxLength={MESSAGE_MAX_CHARACTERS}
             defaultValue={failure?.draft ?? ''}
+            readOnly={pending}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? 'message-text-error' : 'message-text-hint'}
             required
@@ -288,4 +312,57 @@ function MessagePartView({ part }: { part: MessagePart }) {
     case 'reference':
       return <p className="message-reference">Linked record: {part.label}</p>;
   }
+}
+
+/**
+ * Returns true from the moment a send by the fetcher succeeded until the next one starts, so the
+ * page can announce it and focus the new, empty box.
+ */
+function useSentAnnouncement(
+  fetcherState: 'idle' | 'loading' | 'submitting',
+  failed: boolean,
+  pageKey: string,
+): boolean {
+  const [sentKey, setSentKey] = useState<string | undefined>(undefined);
+  const wasBusy = useRef(false);
+
+  useEffect(() => {
+    if (fetcherState !== 'idle') {
+      wasBusy.current = true;
+      setSentKey(undefined);
+      return;
+    }
+    if (wasBusy.current && !failed) setSentKey(pageKey);
+    wasBusy.current = false;
+  }, [fetcherState, failed, pageKey]);
+
+  return sentKey !== undefined && sentKey === pageKey;
+}
+
+/** The draft and its error when the conversation itself could not be loaded either. */
+function UnavailableCompose({ failure }: { failure: SendFailure }) {
+  return (
+    <section id="compose" aria-labelledby="compose-heading">
+      <h2 id="compose-heading">Your message</h2>
+      <form method="post" action="/messages">
+        <input type="hidden" name="idempotencyKey" value={failure.idempotencyKey} />
+        <div className="field">
+          <label htmlFor="message-text">Your message</label>
+          <textarea
+            id="message-text"
+            name="text"
+            rows={4}
+            maxLength={MESSAGE_MAX_CHARACTERS}
+            defaultValue={failure.draft}
+            aria-invalid
+            aria-describedby="message-text-error"
+          />
+          <p id="message-text-error" className="field-error" role="alert">
+            {failure.failure.fields?.text ?? failure.failure.message}
+          </p>
+        </div>
+        <button type="submit">Send message</button>
+      </form>
+    </section>
+  );
 }

@@ -35,7 +35,8 @@ describe.each(JAVASCRIPT_MODES)('prescriptions $name', ({ javaScriptEnabled }) =
 
     await page.getByRole('link', { name: 'Prescriptions' }).first().click();
     await page.getByRole('heading', { level: 1, name: 'Prescriptions' }).waitFor();
-    expect(await page.getByRole('article').count()).toBe(40);
+    // With JavaScript the list renders after client navigation, so the count is polled.
+    await expect.poll(() => page.getByRole('article').count()).toBe(40);
     await assertNoAxeViolations(page, javaScriptEnabled);
 
     await page
