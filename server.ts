@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type pg from 'pg';
 import type { ServerBuild } from 'react-router';
 
-import { EnvError, getEnv, type Env } from './app/config/env.server';
+import { EnvError, getEnv, SANDBOX_CREDENTIALS, type Env } from './app/config/env.server';
 import { createPool, registerPool } from './app/db/pool.server';
 import { MAX_BODY_BYTES } from './app/http/api.server';
 import { getLogger } from './app/utils/logger.server';
@@ -155,6 +155,10 @@ async function mountSandbox(app: express.Express, env: Env): Promise<void> {
     sendgridApiKey: env.sendgrid.apiKey,
     fedexClientId: env.fedex.clientId,
     fedexClientSecret: env.fedex.clientSecret,
+    // The sandbox's own credentials, never the real Zoom app's, even when Zoom itself is configured.
+    zoomAccountId: SANDBOX_CREDENTIALS.zoomAccountId,
+    zoomClientId: SANDBOX_CREDENTIALS.zoomClientId,
+    zoomClientSecret: SANDBOX_CREDENTIALS.zoomClientSecret,
     faults,
     logger: getLogger().child({ component: 'sandbox' }),
   });

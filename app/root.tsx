@@ -64,6 +64,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
                   <NavLink to="/messages">Messages</NavLink>
                 </li>
                 <li>
+                  <NavLink to="/scheduling">Video visits</NavLink>
+                </li>
+                <li>
                   <NavLink to="/profile">Profile</NavLink>
                 </li>
               </ul>
@@ -97,6 +100,11 @@ export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
     title = 'Page not found';
     message = 'There is no page at this address.';
   }
+  // A loader may throw data({ message }) with text written for the patient.
+  const patientMessage = isRouteErrorResponse(error)
+    ? (error.data as { message?: unknown } | null)?.message
+    : undefined;
+  if (typeof patientMessage === 'string') message = patientMessage;
 
   return (
     <>

@@ -8,6 +8,9 @@ export default [
   route('messages', 'routes/messages.tsx'),
   route('prescriptions', 'routes/prescriptions.tsx'),
   route('profile', 'routes/profile.tsx'),
+  route('scheduling', 'routes/scheduling.tsx'),
+  route('scheduling/appointments/:appointmentId/reschedule', 'routes/scheduling.reschedule.tsx'),
+  route('scheduling/appointments/:appointmentId/cancel', 'routes/scheduling.cancel.tsx'),
   route('shipments', 'routes/shipments.tsx'),
   route('shipments/track/:trackingNumber', 'routes/shipments.track.tsx'),
 
@@ -15,6 +18,16 @@ export default [
   route('api/patient/auth/verify', 'routes/api.patient.auth.verify.ts'),
   route('api/patient/auth/logout', 'routes/api.patient.auth.logout.ts'),
   route('api/patient/profile', 'routes/api.patient.profile.ts'),
+  route('api/patient/appointments', 'routes/api.patient.appointments.ts'),
+  route(
+    'api/patient/appointments/:appointmentId/reschedule',
+    'routes/api.patient.appointments.reschedule.ts',
+  ),
+  route(
+    'api/patient/appointments/:appointmentId/cancel',
+    'routes/api.patient.appointments.cancel.ts',
+  ),
+  route('api/patient/availability', 'routes/api.patient.availability.ts'),
   route('api/patient/messages', 'routes/api.patient.messages.ts'),
   route('api/patient/prescriptions', 'routes/api.patient.prescriptions.ts'),
   route('api/patient/shipments', 'routes/api.patient.shipments.ts'),

@@ -19,7 +19,7 @@ import type {
   Reference,
 } from '@medplum/fhirtypes';
 
-import type { FhirEngineResponse } from './fhir-responses.js';
+import { processingIssue, type FhirEngineResponse } from './fhir-responses.js';
 
 /** Message of the 405 that a `PUT /Communication/<id>` receives. */
 export const COMMUNICATION_UPDATE_REJECTION =
@@ -148,13 +148,4 @@ function describeReference(reference: Reference | undefined): string {
     return `"${reference.reference}"`;
   }
   return reference?.identifier ? 'a reference by identifier only' : 'a reference without a target';
-}
-
-function processingIssue(expression: string | string[], text: string): OperationOutcomeIssue {
-  return {
-    severity: 'error',
-    code: 'processing',
-    details: { text },
-    expression: Array.isArray(expression) ? expression : [expression],
-  };
 }

@@ -3,14 +3,15 @@ import type {
   Appointment,
   CareTeam,
   Communication,
+  Location,
   MedicationRequest,
   Patient,
   Practitioner,
   Reference,
   Resource,
   Schedule,
-  Slot,
 } from '@medplum/fhirtypes';
+import { Temporal } from 'temporal-polyfill';
 
 import {
   buildAvaThread,
@@ -19,6 +20,17 @@ import {
   type DemoMessage,
 } from './demo-conversations.js';
 import { DEMO_CARE_TEAM_ID, DEMO_PATIENTS, type DemoPatient } from './demo-data.js';
+import {
+  DEMO_WORKING_HOURS,
+  fhirInstant,
+  generateWorkingHourSlots,
+  scheduleIdFor,
+  slotGenerationRange,
+  SLOT_MINUTES,
+  type PractitionerWorkingHours,
+} from './working-hours.js';
+
+export { scheduleIdFor } from './working-hours.js';
 
 const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
@@ -26,10 +38,15 @@ const BIRTH_SEX_URL = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-b
 const TIME_ZONE_URL = 'http://hl7.org/fhir/StructureDefinition/timezone';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const MINUTE_MS = 60 * 1000;
 
-/** Length of a seeded Slot and Appointment in minutes. */
-const VISIT_MINUTES = 30;
+/** Id of the seeded `Location` that every seeded Schedule and Appointment belongs to. */
+export const TELEHEALTH_LOCATION_ID = '1';
+
+/** Days from today, in the practitioner's time zone, to the first possible upcoming visit. */
+const UPCOMING_VISIT_MIN_DAYS_AHEAD = 3;
+
+/** Days between a patient's past visit and the upcoming one, a whole number of weeks. */
+const PAST_VISIT_DAYS_BEFORE_UPCOMING = 14;
 
 interface DemoPractitioner {
   id: string;
@@ -37,6 +54,7 @@ interface DemoPractitioner {
   familyName: string;
   /** A made-up NPI with a valid check digit. */
   npi: string;
+  workingHours: PractitionerWorkingHours;
 }
 
 const DR_OKAFOR: DemoPractitioner = {
@@ -44,20 +62,17 @@ const DR_OKAFOR: DemoPractitioner = {
   givenName: 'Nia',
   familyName: 'Okafor',
   npi: '1987654328',
+  workingHours: DEMO_WORKING_HOURS['demo-dr-okafor'],
 };
 const DR_LINDQVIST: DemoPractitioner = {
   id: 'demo-dr-lindqvist',
   givenName: 'Erik',
   familyName: 'Lindqvist',
   npi: '1555555550',
+  workingHours: DEMO_WORKING_HOURS['demo-dr-lindqvist'],
 };
 
 export const DEMO_PRACTITIONER_IDS: readonly string[] = [DR_OKAFOR.id, DR_LINDQVIST.id];
-
-/** Returns the id of a practitioner's Schedule, in Canvas's `Location.<id>-Staff.<id>` form. */
-export function scheduleIdFor(practitionerId: string): string {
-  return `Location.1-Staff.${practitionerId}`;
-}
 
 interface Medication {
   rxnorm: string;
@@ -103,6 +118,12 @@ interface DemoPatientDetails {
    * active CareTeam whose member is the practitioner.
    */
   practitionerLink: 'generalPractitioner' | 'careTeam';
+  /**
+   * Local start time, `HH:MM` in the practitioner's time zone, of the seeded past and upcoming
+   * visits. It lies in the practitioner's weekday working hours, so the upcoming visit starts
+   * exactly when one of the practitioner's free Slots does.
+   */
+  visitLocalTime: string;
   prescriptions: PrescriptionPlan[];
   /** Messages with the practitioner, dated relative to `now`. */
   buildThread: (now: Date) => DemoMessage[];
@@ -145,6 +166,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
     },
     practitioner: DR_OKAFOR,
     practitionerLink: 'generalPractitioner',
+    visitLocalTime: '10:00',
     prescriptions: [
       {
         medication: LEVOTHYROXINE,
@@ -166,6 +188,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
     address: { line: ['48 Sample Street'], city: 'Seattle', state: 'WA', postalCode: '98101' },
     practitioner: DR_LINDQVIST,
     practitionerLink: 'generalPractitioner',
+    visitLocalTime: '11:00',
     prescriptions: [
       {
         medication: LISINOPRIL,
@@ -194,6 +217,7 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
     address: { line: ['7 Placeholder Lane'], city: 'Austin', state: 'TX', postalCode: '78701' },
     practitioner: DR_OKAFOR,
     practitionerLink: 'careTeam',
+    visitLocalTime: '12:00',
     prescriptions: [
       {
         medication: METFORMIN,
@@ -208,14 +232,14 @@ const DEMO_PATIENT_DETAILS: DemoPatientDetails[] = [
 ];
 
 /**
- * Builds the synthetic demo data, shaped as Canvas returns it: practitioners, their schedules and
- * free slots in the coming days, and for each demo patient MedicationRequests with refills,
- * Communications with their practitioner, and one past and one upcoming Appointment. Priya's
- * practitioner is named only by a CareTeam. Dates are relative to `now`, so a fresh process
- * always has upcoming slots.
+ * Builds the synthetic demo data, shaped as Canvas returns it. It contains the telehealth
+ * Location, and practitioners with their schedules and the free slots of their working hours.
+ * Each demo patient gets MedicationRequests with refills, Communications with their practitioner,
+ * and one past and one upcoming Appointment. Priya's practitioner is named only by a CareTeam.
+ * Dates are relative to `now`, so a fresh process always has upcoming slots.
  */
 export function buildDemoResources(now: Date): WithId<Resource>[] {
-  const resources: WithId<Resource>[] = [];
+  const resources: WithId<Resource>[] = [buildTelehealthLocation()];
 
   for (const practitioner of [DR_OKAFOR, DR_LINDQVIST]) {
     resources.push(buildPractitioner(practitioner));
@@ -254,35 +278,36 @@ function buildPractitioner(practitioner: DemoPractitioner): WithId<Practitioner>
   };
 }
 
+/** Builds the Location that Canvas's schedule ids (`Location.1-Staff.<id>`) and visits name. */
+function buildTelehealthLocation(): WithId<Location> {
+  return {
+    resourceType: 'Location',
+    id: TELEHEALTH_LOCATION_ID,
+    status: 'active',
+    name: 'Telehealth',
+    description: 'Video visits',
+    mode: 'instance',
+  };
+}
+
+/**
+ * Builds a practitioner's Schedule and the free Slots of their working hours from `now` for 60
+ * days, or until 7 days after their time zone's next DST transition if that is later.
+ */
 function buildScheduleWithSlots(practitioner: DemoPractitioner, now: Date): WithId<Resource>[] {
-  const scheduleId = scheduleIdFor(practitioner.id);
   const schedule: WithId<Schedule> = {
     resourceType: 'Schedule',
-    id: scheduleId,
+    id: scheduleIdFor(practitioner.id),
     active: true,
     actor: [practitionerReference(practitioner)],
     comment: 'Telehealth visits',
   };
 
-  // Four free 30-minute slots, 14:00 to 16:00 UTC, on each of the next five days.
-  const slots: WithId<Slot>[] = [];
-  for (let day = 1; day <= 5; day++) {
-    for (const minutesAfter14 of [0, 30, 60, 90]) {
-      const start = new Date(
-        startOfUtcDay(now) + day * DAY_MS + (14 * 60 + minutesAfter14) * MINUTE_MS,
-      );
-      slots.push({
-        resourceType: 'Slot',
-        id: `${practitioner.id}-slot-${day}-${minutesAfter14}`,
-        schedule: { reference: `Schedule/${scheduleId}`, type: 'Schedule' },
-        status: 'free',
-        start: isoSeconds(start),
-        end: isoSeconds(new Date(start.getTime() + VISIT_MINUTES * MINUTE_MS)),
-      });
-    }
-  }
-
-  return [schedule, ...slots];
+  const { from, to } = slotGenerationRange(
+    practitioner.workingHours.timeZone,
+    Temporal.Instant.fromEpochMilliseconds(now.getTime()),
+  );
+  return [schedule, ...generateWorkingHourSlots(practitioner.workingHours, from, to)];
 }
 
 function buildPatient(details: DemoPatientDetails): WithId<Patient> {
@@ -409,16 +434,26 @@ function buildCommunications(details: DemoPatientDetails, now: Date): WithId<Com
   }));
 }
 
+/**
+ * Builds a patient's upcoming `booked` visit and past `fulfilled` visit, both at the patient's
+ * `visitLocalTime` in the practitioner's time zone. The upcoming visit is on the first weekday at
+ * least 3 days from today, so it covers one free Slot (Canvas allows double booking), and the past
+ * visit is 14 days earlier.
+ */
 function buildAppointments(details: DemoPatientDetails, now: Date): WithId<Appointment>[] {
-  const index = DEMO_PATIENT_DETAILS.indexOf(details);
-  // Upcoming visits start at 17:00, 18:00, ... UTC, after the free slots, so they never overlap
-  // one.
-  const upcomingStart = new Date(startOfUtcDay(now) + 3 * DAY_MS + (17 + index) * 60 * MINUTE_MS);
-  const pastStart = new Date(upcomingStart.getTime() - 17 * DAY_MS);
+  const { timeZone } = details.practitioner.workingHours;
+  const today = Temporal.Instant.fromEpochMilliseconds(now.getTime())
+    .toZonedDateTimeISO(timeZone)
+    .toPlainDate();
+  const upcomingDate = nextWeekday(today.add({ days: UPCOMING_VISIT_MIN_DAYS_AHEAD }));
+  const pastDate = upcomingDate.subtract({ days: PAST_VISIT_DAYS_BEFORE_UPCOMING });
+  const time = Temporal.PlainTime.from(details.visitLocalTime);
+  const startOn = (date: Temporal.PlainDate): Temporal.Instant =>
+    date.toZonedDateTime({ timeZone, plainTime: time }).toInstant();
 
   const appointment = (
     suffix: string,
-    start: Date,
+    start: Temporal.Instant,
     status: Appointment['status'],
   ): WithId<Appointment> => ({
     resourceType: 'Appointment',
@@ -434,9 +469,10 @@ function buildAppointments(details: DemoPatientDetails, now: Date): WithId<Appoi
       ],
     },
     description: 'Medication follow-up (video visit)',
-    start: isoSeconds(start),
-    end: isoSeconds(new Date(start.getTime() + VISIT_MINUTES * MINUTE_MS)),
-    minutesDuration: VISIT_MINUTES,
+    start: fhirInstant(start),
+    end: fhirInstant(start.add({ minutes: SLOT_MINUTES })),
+    minutesDuration: SLOT_MINUTES,
+    supportingInformation: [{ reference: `Location/${TELEHEALTH_LOCATION_ID}`, type: 'Location' }],
     participant: [
       { actor: patientReference(details.patient), required: 'required', status: 'accepted' },
       {
@@ -448,9 +484,15 @@ function buildAppointments(details: DemoPatientDetails, now: Date): WithId<Appoi
   });
 
   return [
-    appointment('upcoming', upcomingStart, 'booked'),
-    appointment('past', pastStart, 'fulfilled'),
+    appointment('upcoming', startOn(upcomingDate), 'booked'),
+    appointment('past', startOn(pastDate), 'fulfilled'),
   ];
+}
+
+/** Returns `date` if it is Monday to Friday, or else the following Monday. */
+function nextWeekday(date: Temporal.PlainDate): Temporal.PlainDate {
+  const saturday = 6;
+  return date.dayOfWeek >= saturday ? date.add({ days: 8 - date.dayOfWeek }) : date;
 }
 
 function patientReference(patient: DemoPatient): Reference<Patient> {
@@ -459,10 +501,6 @@ function patientReference(patient: DemoPatient): Reference<Patient> {
 
 function practitionerReference(practitioner: DemoPractitioner): Reference<Practitioner> {
   return { reference: `Practitioner/${practitioner.id}`, type: 'Practitioner' };
-}
-
-function startOfUtcDay(date: Date): number {
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
 }
 
 function daysAgo(now: Date, days: number): Date {

@@ -313,11 +313,13 @@ describe('call counters', () => {
   it('does not count the mail viewer or control routes', async () => {
     await fetch(`${sandbox.sandboxUrl}/mail/messages`);
     await fetch(`${sandbox.sandboxUrl}/faults`);
+    await fetch(`${sandbox.sandboxUrl}/zoom/meetings`);
 
     expect(await readStats()).toEqual({
       fhir: { requests: 0, tokenRequests: 0 },
       sendgrid: { requests: 0 },
       fedex: { requests: 0, tokenRequests: 0 },
+      zoom: { requests: 0, tokenRequests: 0 },
     });
   });
 

@@ -7,10 +7,10 @@ import type { CallCounters } from './stats.js';
 
 /**
  * Names of the stand-ins that accept faults. Add a name here when its stand-in is built
- * (planned: `zoom`, `canvas-oauth`). Unknown names are rejected, so that a typo in
- * SANDBOX_FAULTS fails at start instead of injecting nothing.
+ * (planned: `canvas-oauth`). Unknown names are rejected, so that a typo in SANDBOX_FAULTS fails
+ * at start instead of injecting nothing.
  */
-export const UPSTREAM_NAMES = ['fhir', 'sendgrid', 'fedex'] as const;
+export const UPSTREAM_NAMES = ['fhir', 'sendgrid', 'fedex', 'zoom'] as const;
 
 export const upstreamNameSchema = z.enum(UPSTREAM_NAMES);
 

@@ -200,6 +200,18 @@ describe('AccessTokenStore', () => {
     expect(tokens.check(token)).toBe('unknown');
   });
 
+  it('uses the lifetime it is given', () => {
+    let now = 1_000_000;
+    const tokens = new AccessTokenStore(() => now, 60);
+    const token = tokens.issue();
+
+    now += 59_999;
+    expect(tokens.check(token)).toBe('valid');
+
+    now += 1;
+    expect(tokens.check(token)).toBe('expired');
+  });
+
   it('issues a different token each time', () => {
     const tokens = new AccessTokenStore();
 

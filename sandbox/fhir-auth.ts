@@ -15,17 +15,26 @@ export const DEFAULT_SCOPE = 'system/*.*';
 
 export type TokenStatus = 'valid' | 'expired' | 'unknown';
 
-/** Access tokens issued by the sandbox token endpoint, kept in memory with their expiry. */
+/**
+ * Access tokens issued by a sandbox token endpoint, kept in memory with their expiry. The FHIR and
+ * Zoom stand-ins each keep their own.
+ */
 export class AccessTokenStore {
   private readonly expiryByToken = new Map<string, number>();
 
-  /** @param now - Clock in ms since the epoch. Tests pass their own to check expiry. */
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * @param now - Clock in ms since the epoch. Tests pass their own to check expiry.
+   * @param lifetimeSeconds - Lifetime of each token, the `expires_in` of the token response.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly lifetimeSeconds: number = ACCESS_TOKEN_LIFETIME_SECONDS,
+  ) {}
 
   issue(): string {
     this.deleteExpired();
     const token = randomBytes(32).toString('base64url');
-    this.expiryByToken.set(token, this.now() + ACCESS_TOKEN_LIFETIME_SECONDS * 1000);
+    this.expiryByToken.set(token, this.now() + this.lifetimeSeconds * 1000);
     return token;
   }
 

@@ -16,11 +16,13 @@ import {
 } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
+import { rejectInvalidAppointment } from './canvas-appointment.js';
 import {
   COMMUNICATION_UPDATE_REJECTION,
   prepareCommunicationCreate,
   rejectInvalidCommunication,
 } from './canvas-communication.js';
+import { requireSlotSchedule } from './canvas-slot.js';
 import { indexFhirDefinitions } from './fhir-definitions.js';
 import {
   errorResponse,
@@ -74,7 +76,8 @@ const RESOURCE_ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  * Only read, vread, search (GET and POST `_search`), create and update are supported. Other
  * interactions return 405, or 404 for paths such as `/metadata` or `/Patient/1/_history`.
  * Communication creates follow Canvas's rules in `canvas-communication.ts`, and a Communication
- * cannot be updated over HTTP.
+ * cannot be updated over HTTP. Appointment creates and updates follow `canvas-appointment.ts`,
+ * and a Slot search needs `schedule` (`canvas-slot.ts`).
  */
 export class FhirEngine {
   private readonly router = new FhirRouter();
@@ -177,7 +180,9 @@ export class FhirEngine {
           if (resourceType === 'Communication') {
             return methodNotAllowed(request.method, request.path, COMMUNICATION_UPDATE_REJECTION);
           }
-          return this.update(resourceType, id, request.body, request.prefer, request.baseUrl);
+          return this.update(resourceType, id, request.body, request.prefer, request.baseUrl, {
+            applyCanvasRules: true,
+          });
         default:
           return methodNotAllowed(request.method, request.path);
       }
@@ -207,7 +212,10 @@ export class FhirEngine {
     query: URLSearchParams,
     request: FhirEngineRequest,
   ): Promise<FhirEngineResponse> {
-    const search = normalizeSearch(resourceType, query);
+    const search = normalizeSearch(
+      resourceType,
+      resourceType === 'Slot' ? requireSlotSchedule(query) : query,
+    );
     const includeTargets = parseIncludeTargets(resourceType, search.params);
 
     const [outcome, result] = await this.execute(
@@ -256,6 +264,10 @@ export class FhirEngine {
     if (isCommunication) {
       prepareCommunicationCreate(resource, new Date());
     }
+    const appointmentRejection = await this.rejectByAppointmentRules(resourceType, resource);
+    if (appointmentRejection) {
+      return appointmentRejection;
+    }
     validate(resource);
 
     const rejection = isCommunication ? rejectInvalidCommunication(resource) : undefined;
@@ -287,8 +299,15 @@ export class FhirEngine {
     body: unknown,
     prefer: string | undefined,
     baseUrl: string,
+    options: { applyCanvasRules: boolean } = { applyCanvasRules: false },
   ): Promise<FhirEngineResponse> {
     const resource = requireResourceBody(body);
+    if (options.applyCanvasRules) {
+      const rejection = await this.rejectByAppointmentRules(resourceType, resource);
+      if (rejection) {
+        return rejection;
+      }
+    }
     validate(resource);
     const existed = await this.exists(resourceType, id);
 
@@ -319,13 +338,32 @@ export class FhirEngine {
     return { status: 200, body: resource, headers: versionHeaders(resource) };
   }
 
+  /**
+   * Applies Canvas's Appointment rules to an Appointment write. They run before the structural
+   * validation so that a booked Appointment without `start` gets Canvas's 422, not the 400 of
+   * FHIR's invariant app-3.
+   */
+  private async rejectByAppointmentRules(
+    resourceType: string,
+    resource: Resource,
+  ): Promise<FhirEngineResponse | undefined> {
+    if (resourceType !== 'Appointment' || resource.resourceType !== 'Appointment') {
+      return undefined;
+    }
+    return rejectInvalidAppointment(resource, (type, id) => this.readStored(type, id));
+  }
+
   private async exists(resourceType: string, id: string): Promise<boolean> {
+    return (await this.readStored(resourceType, id)) !== undefined;
+  }
+
+  /** Reads a stored resource, or returns undefined when none has that id. */
+  private async readStored(resourceType: string, id: string): Promise<Resource | undefined> {
     try {
-      await this.repo.readResource(resourceType, id);
-      return true;
+      return await this.repo.readResource(resourceType, id);
     } catch (error) {
       if (error instanceof OperationOutcomeError && isNotFound(error.outcome)) {
-        return false;
+        return undefined;
       }
       throw error;
     }

@@ -1,5 +1,10 @@
 import { getStatus } from '@medplum/core';
-import type { BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type {
+  BundleEntry,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Resource,
+} from '@medplum/fhirtypes';
 
 /** An HTTP response of the FHIR stand-in, before it is written to Express. */
 export interface FhirEngineResponse {
@@ -101,4 +106,25 @@ export function methodNotAllowed(
     'not-supported',
     reason ?? `The sandbox does not support ${method} ${path}.`,
   );
+}
+
+/**
+ * Builds an issue for a resource that is valid FHIR but breaks a Canvas rule, which Canvas reports
+ * with status 422. `expression` is the FHIRPath of the element at fault.
+ */
+export function processingIssue(
+  expression: string | string[],
+  text: string,
+): OperationOutcomeIssue {
+  return {
+    severity: 'error',
+    code: 'processing',
+    details: { text },
+    expression: Array.isArray(expression) ? expression : [expression],
+  };
+}
+
+/** Builds a 422 response with an OperationOutcome of the given issues. */
+export function unprocessableResponse(issues: OperationOutcomeIssue[]): FhirEngineResponse {
+  return { status: 422, body: { resourceType: 'OperationOutcome', issue: issues }, headers: {} };
 }

@@ -7,12 +7,14 @@ import type {
   Bundle,
   CareTeam,
   Communication,
+  Location,
   MedicationRequest,
   Patient,
   Resource,
   Schedule,
   Slot,
 } from '@medplum/fhirtypes';
+import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -24,11 +26,17 @@ import {
   SIMPLE_HTML_MESSAGE,
   UNSAFE_HTML_MESSAGE,
 } from './demo-data.js';
-import { DEMO_PRACTITIONER_IDS, scheduleIdFor } from './demo-resources.js';
+import { DEMO_PRACTITIONER_IDS, scheduleIdFor, TELEHEALTH_LOCATION_ID } from './demo-resources.js';
 import { FhirEngine } from './fhir-engine.js';
 import { seedFhirServer } from './fhir-seed.js';
 import { FIXTURE_DIRECTORY } from './fixture-resources.js';
 import { fetchAccessToken, startSandbox, type RunningSandbox } from './test-support.js';
+import {
+  DEMO_WORKING_HOURS,
+  generateWorkingHourSlots,
+  slotGenerationRange,
+  type PractitionerWorkingHours,
+} from './working-hours.js';
 
 const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const TIME_ZONE_URL = 'http://hl7.org/fhir/StructureDefinition/timezone';
@@ -36,9 +44,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 let sandbox: RunningSandbox;
 let token: string;
+/** Instants just before and just after the seed ran, which bound the `now` it used. */
+let seededAfter: Temporal.Instant;
+let seededBefore: Temporal.Instant;
 
 beforeAll(async () => {
+  seededAfter = Temporal.Now.instant();
   sandbox = await startSandbox();
+  seededBefore = Temporal.Now.instant();
   token = await fetchAccessToken(sandbox.sandboxUrl);
 });
 
@@ -312,21 +325,135 @@ describe('demo data', () => {
   });
 
   it('has a schedule with free future slots for each practitioner', async () => {
-    const now = Date.now();
     for (const practitionerId of DEMO_PRACTITIONER_IDS) {
       const scheduleId = scheduleIdFor(practitionerId);
       const schedule = await read<Schedule>(`Schedule/${scheduleId}`);
       expect(schedule.status).toBe(200);
       expect(schedule.resource.actor[0]?.reference).toBe(`Practitioner/${practitionerId}`);
 
-      const slots = await searchAll<Slot>(`/Slot?schedule=Schedule/${scheduleId}&status=free`);
+      const slots = await searchAll<Slot>(
+        `/Slot?schedule=Schedule/${scheduleId}&status=free&_count=100`,
+      );
       expect(slots.length).toBeGreaterThan(0);
       for (const slot of slots) {
-        expect(Date.parse(slot.start)).toBeGreaterThan(now);
+        expect(Date.parse(slot.start)).toBeGreaterThanOrEqual(seededAfter.epochMilliseconds);
+        expect(slot.status).toBe('free');
+        expect(Date.parse(slot.end) - Date.parse(slot.start)).toBe(30 * 60_000);
       }
     }
   });
+
+  it('defines working hours for each practitioner', () => {
+    expect(Object.keys(DEMO_WORKING_HOURS).sort()).toEqual([...DEMO_PRACTITIONER_IDS].sort());
+  });
+
+  it('seeds exactly the slots of the working hours', async () => {
+    for (const workingHours of Object.values(DEMO_WORKING_HOURS)) {
+      const slots = await searchSlots(workingHours);
+      const ids = new Set(slots.map((slot) => slot.id));
+
+      // The seed ran at an unknown instant between seededAfter and seededBefore, so every slot
+      // generated from the later bound must be there, and none beyond the earlier bound's range.
+      const latest = slotGenerationRange(workingHours.timeZone, seededAfter);
+      const required = generateWorkingHourSlots(workingHours, seededBefore, latest.to);
+      const earliest = slotGenerationRange(workingHours.timeZone, seededBefore);
+      const allowed = new Set(
+        generateWorkingHourSlots(workingHours, seededAfter, earliest.to).map((slot) => slot.id),
+      );
+
+      expect(required.length).toBeGreaterThan(500);
+      for (const slot of required) {
+        expect(ids.has(slot.id), slot.id).toBe(true);
+      }
+      for (const id of ids) {
+        expect(allowed.has(id ?? ''), id).toBe(true);
+      }
+    }
+  });
+
+  it('extends the slots past the next DST transition', async () => {
+    for (const workingHours of Object.values(DEMO_WORKING_HOURS)) {
+      const slots = await searchSlots(workingHours);
+      const transition = seededBefore
+        .toZonedDateTimeISO(workingHours.timeZone)
+        .getTimeZoneTransition('next');
+      const lastStart = Date.parse(slots.at(-1)?.start ?? '');
+      const offsets = new Set(
+        slots.map(
+          (slot) =>
+            Temporal.Instant.from(slot.start).toZonedDateTimeISO(workingHours.timeZone).offset,
+        ),
+      );
+
+      // Weekends have no weekday slots, so the last slot may be up to 3 days before the range end.
+      expect(transition).not.toBeNull();
+      expect(lastStart).toBeGreaterThan((transition?.epochMilliseconds ?? 0) + 4 * DAY_MS);
+      expect(lastStart).toBeGreaterThan(seededBefore.epochMilliseconds + 57 * DAY_MS);
+      expect(offsets.size, [...offsets].join(' ')).toBe(2);
+    }
+  });
+
+  it('gives Dr. Okafor Sunday on-call slots', async () => {
+    const okafor = DEMO_WORKING_HOURS['demo-dr-okafor'];
+    const slots = await searchSlots(okafor);
+    const sundayStarts = new Set(
+      slots
+        .map((slot) => Temporal.Instant.from(slot.start).toZonedDateTimeISO(okafor.timeZone))
+        .filter((start) => start.dayOfWeek === 7)
+        .map((start) => start.toPlainTime().toString({ smallestUnit: 'minute' })),
+    );
+
+    expect(sundayStarts.has('00:00')).toBe(true);
+    expect(sundayStarts.has('03:30')).toBe(true);
+    expect(sundayStarts.has('04:00')).toBe(false);
+  });
+
+  it('seeds the telehealth Location', async () => {
+    const { status, resource } = await read<Location>(`Location/${TELEHEALTH_LOCATION_ID}`);
+
+    expect(status).toBe(200);
+    expect(resource.name).toBe('Telehealth');
+    expect(resource.description).toBe('Video visits');
+    expect(resource.mode).toBe('instance');
+  });
+
+  it('puts each upcoming visit on a free slot', async () => {
+    const expectedLocalTimes: Record<string, string> = {
+      'demo-ava': '10:00',
+      'demo-marcus': '11:00',
+      'demo-priya': '12:00',
+    };
+    for (const demo of DEMO_PATIENTS) {
+      const { resource: appointment } = await read<Appointment>(
+        `Appointment/${demo.id}-appointment-upcoming`,
+      );
+      const practitionerId = appointment.participant[1]?.actor?.reference?.split('/')[1] ?? '';
+      const workingHours = DEMO_WORKING_HOURS[practitionerId as keyof typeof DEMO_WORKING_HOURS];
+      const localStart = Temporal.Instant.from(appointment.start ?? '').toZonedDateTimeISO(
+        workingHours.timeZone,
+      );
+      const slots = await searchSlots(workingHours);
+
+      expect(localStart.toPlainTime().toString({ smallestUnit: 'minute' })).toBe(
+        expectedLocalTimes[demo.id],
+      );
+      expect(localStart.dayOfWeek, demo.id).toBeLessThanOrEqual(5);
+      expect(appointment.supportingInformation?.[0]?.reference).toBe(
+        `Location/${TELEHEALTH_LOCATION_ID}`,
+      );
+      const covered = slots.filter((slot) => slot.start === appointment.start);
+      expect(covered, demo.id).toHaveLength(1);
+      expect(covered[0]?.end).toBe(appointment.end);
+    }
+  });
 });
+
+/** Returns every free slot of a practitioner, ordered by start. */
+function searchSlots(workingHours: PractitionerWorkingHours): Promise<Slot[]> {
+  return searchAll<Slot>(
+    `/Slot?schedule=Schedule/${scheduleIdFor(workingHours.practitionerId)}&status=free&_sort=start&_count=100`,
+  );
+}
 
 describe('seedFhirServer', () => {
   it('stops with an error naming a rejected fixture', async () => {

@@ -15,6 +15,7 @@ import { createMailViewerRouter } from './mail-viewer.js';
 import { Mailbox } from './mailbox.js';
 import { createSendGridRouter } from './sendgrid.js';
 import { CallCounters } from './stats.js';
+import { createZoomRouter } from './zoom.js';
 
 export { DEMO_PATIENTS, FIXTURE_PATIENT, type DemoPatient } from './demo-data.js';
 export {
@@ -35,6 +36,12 @@ export interface SandboxOptions {
   fedexClientId: string;
   /** Client secret that the FedEx token endpoint accepts. */
   fedexClientSecret: string;
+  /** Account id that the Zoom token endpoint accepts in `account_id`. */
+  zoomAccountId: string;
+  /** Client id that the Zoom token endpoint accepts in HTTP Basic authentication. */
+  zoomClientId: string;
+  /** Client secret that the Zoom token endpoint accepts in HTTP Basic authentication. */
+  zoomClientSecret: string;
   /** Initial faults, e.g. parsed from SANDBOX_FAULTS with faultSettingsByUpstreamSchema. */
   faults?: FaultSettingsByUpstream;
   /** Logger for start-up, fault changes and errors. If omitted, a pino logger named `sandbox`. */
@@ -51,8 +58,9 @@ export interface Sandbox {
 /**
  * Creates the stand-ins for the portal's upstreams, each with fresh in-memory state. The router
  * serves the Canvas FHIR API at `/fhir`, seeded with demo data and the official FHIR R4 examples,
- * SendGrid at `/sendgrid` and FedEx Track API v1 at `/fedex`. It also serves the captured-mail
- * viewer at `/mail`, and fault and call-count control at `/faults` and `/stats`.
+ * SendGrid at `/sendgrid`, FedEx Track API v1 at `/fedex` and Zoom's OAuth and Meetings API at
+ * `/zoom`. It also serves the captured-mail viewer at `/mail`, and fault and call-count control
+ * at `/faults` and `/stats`.
  * Rejects if a credential is empty, the initial faults are invalid or seeding fails.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
@@ -62,6 +70,9 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     'sendgridApiKey',
     'fedexClientId',
     'fedexClientSecret',
+    'zoomAccountId',
+    'zoomClientId',
+    'zoomClientSecret',
   ] as const;
   for (const name of credentialNames) {
     if (!options[name]) {
@@ -73,7 +84,11 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const logger = options.logger ?? pino({ name: 'sandbox' });
   const faults = new FaultRegistry(faultSettingsByUpstreamSchema.parse(options.faults ?? {}));
-  const counters = new CallCounters({ fhir: ['tokenRequests'], fedex: ['tokenRequests'] });
+  const counters = new CallCounters({
+    fhir: ['tokenRequests'],
+    fedex: ['tokenRequests'],
+    zoom: ['tokenRequests'],
+  });
   const mailbox = new Mailbox();
 
   const engine = new FhirEngine();
@@ -100,6 +115,17 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     createFedexRouter({
       clientId: options.fedexClientId,
       clientSecret: options.fedexClientSecret,
+      faults,
+      counters,
+      logger,
+    }),
+  );
+  router.use(
+    '/zoom',
+    createZoomRouter({
+      accountId: options.zoomAccountId,
+      clientId: options.zoomClientId,
+      clientSecret: options.zoomClientSecret,
       faults,
       counters,
       logger,

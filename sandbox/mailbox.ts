@@ -1,3 +1,9 @@
+export interface CapturedAttachment {
+  filename: string;
+  type: string | null;
+  content: string;
+}
+
 /** One email as delivered to one recipient. */
 export interface CapturedMessage {
   /** The `X-Message-Id` returned for the send request, which all its recipients share. */
@@ -7,6 +13,8 @@ export interface CapturedMessage {
   subject: string;
   text: string | null;
   html: string | null;
+  /** Attached files, their base64 content decoded as UTF-8 text (calendar files are text). */
+  attachments: CapturedAttachment[];
   /** ISO 8601 time at which the stand-in accepted the message. */
   sentAt: string;
 }

@@ -26,6 +26,14 @@ const contentSchema = z.looseObject({
   value: z.string().min(1, 'must not be empty.'),
 });
 
+/** A SendGrid v3 attachment: base64 `content`, a `filename`, and an optional MIME `type`. */
+const attachmentSchema = z.looseObject({
+  content: z.base64('must be base64.'),
+  filename: z.string().min(1, 'must not be empty.'),
+  type: z.string().min(1, 'must be a MIME type such as text/calendar.').optional(),
+  disposition: z.enum(['attachment', 'inline']).optional(),
+});
+
 /**
  * The part of the SendGrid v3 mail/send body that the stand-in checks. Other fields, such as
  * `mail_settings` or `categories`, are accepted and ignored.
@@ -39,6 +47,7 @@ const mailSendSchema = z.looseObject(
     subject: z.string().min(1, 'must not be empty.').optional(),
     content: z.array(contentSchema).min(1, 'must contain at least one content item.').optional(),
     template_id: z.string().optional(),
+    attachments: z.array(attachmentSchema).optional(),
   },
   { error: 'The request body must be a JSON object.' },
 );

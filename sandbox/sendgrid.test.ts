@@ -76,6 +76,47 @@ describe('SendGrid stand-in', () => {
     expect(Date.parse(messages[0]?.sentAt ?? '')).not.toBeNaN();
   });
 
+  it('captures attachments decoded as text', async () => {
+    const calendar = 'BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n';
+    await createMailService().send({
+      ...signInEmail('ava.reyes@example.com', '123456'),
+      attachments: [
+        {
+          content: Buffer.from(calendar).toString('base64'),
+          filename: 'visit.ics',
+          type: 'text/calendar; method=REQUEST',
+          disposition: 'attachment',
+        },
+      ],
+    });
+
+    const [message] = await listMessages();
+
+    expect(message?.attachments).toEqual([
+      { filename: 'visit.ics', type: 'text/calendar; method=REQUEST', content: calendar },
+    ]);
+  });
+
+  it('rejects an attachment whose content is not base64', async () => {
+    const response = await fetch(`${sandbox.sandboxUrl}/sendgrid/v3/mail/send`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_CREDENTIALS.sendgridApiKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        personalizations: [{ to: [{ email: 'ava.reyes@example.com' }] }],
+        from: { email: 'portal@example.com' },
+        subject: 'Visit',
+        content: [{ type: 'text/plain', value: 'See attached.' }],
+        attachments: [{ content: 'not base64!', filename: 'visit.ics' }],
+      }),
+    });
+
+    expect(response.status).toBe(400);
+    expect(await listMessages()).toEqual([]);
+  });
+
   it('lists messages newest first', async () => {
     const mail = createMailService();
     await mail.send(signInEmail('ava.reyes@example.com', '111111'));

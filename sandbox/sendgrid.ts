@@ -130,6 +130,11 @@ function captureMessages(
 ): void {
   const text = mail.content?.find((item) => item.type === 'text/plain')?.value ?? null;
   const html = mail.content?.find((item) => item.type === 'text/html')?.value ?? null;
+  const attachments = (mail.attachments ?? []).map((attachment) => ({
+    filename: attachment.filename,
+    type: attachment.type ?? null,
+    content: Buffer.from(attachment.content, 'base64').toString('utf8'),
+  }));
 
   for (const personalization of mail.personalizations) {
     const recipients = [
@@ -145,6 +150,7 @@ function captureMessages(
         subject: personalization.subject ?? mail.subject ?? '',
         text,
         html,
+        attachments,
         sentAt: sentAt.toISOString(),
       });
     }

@@ -13,6 +13,9 @@ export const TEST_CREDENTIALS = {
   sendgridApiKey: 'SG.test-api-key',
   fedexClientId: 'test-fedex-client',
   fedexClientSecret: 'test-fedex-secret',
+  zoomAccountId: 'test-zoom-account',
+  zoomClientId: 'test-zoom-client',
+  zoomClientSecret: 'test-zoom-secret',
 } as const;
 
 export interface RunningSandbox {

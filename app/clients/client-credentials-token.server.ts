@@ -19,7 +19,7 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
-interface CachedToken {
+export interface CachedToken {
   accessToken: string;
   expiresAtMs: number;
 }
@@ -37,16 +37,27 @@ function getTokenCache(upstream: UpstreamName): TokenCache {
  * Returns an access token of `upstream` from its OAuth 2.0 client-credentials grant, cached
  * until TOKEN_RENEW_MARGIN_MS before it expires. Concurrent callers share one token request.
  */
-export async function getClientCredentialsToken(
+export function getClientCredentialsToken(
   upstream: UpstreamName,
   credentials: () => ClientCredentials,
+): Promise<string> {
+  return getCachedAccessToken(upstream, () => requestToken(upstream, credentials()));
+}
+
+/**
+ * Returns the cached access token of `upstream`, or one from `requestToken` when none is valid
+ * for at least TOKEN_RENEW_MARGIN_MS more. Concurrent callers share one token request.
+ */
+export async function getCachedAccessToken(
+  upstream: UpstreamName,
+  requestToken: () => Promise<CachedToken>,
 ): Promise<string> {
   const cache = getTokenCache(upstream);
   if (cache.current && cache.current.expiresAtMs - TOKEN_RENEW_MARGIN_MS > Date.now()) {
     return cache.current.accessToken;
   }
 
-  cache.pending ??= requestToken(upstream, credentials()).finally(() => {
+  cache.pending ??= requestToken().finally(() => {
     cache.pending = undefined;
   });
   cache.current = await cache.pending;
@@ -71,6 +82,14 @@ async function requestToken(
       client_secret: credentials.clientSecret,
     }),
   });
+  return readTokenResponse(upstream, response);
+}
+
+/** Reads an OAuth 2.0 token response; throws UpstreamError for a failure or a malformed body. */
+export async function readTokenResponse(
+  upstream: UpstreamName,
+  response: Response,
+): Promise<CachedToken> {
   if (!response.ok) {
     await response.body?.cancel();
     throw new UpstreamError(

@@ -101,6 +101,24 @@ export async function createResource<T extends Resource>(resource: T): Promise<T
   return { ...resource, id };
 }
 
+/**
+ * Replaces a resource (PUT `Type/{id}`). An update sets the whole resource, so a retry after a
+ * lost response is safe and is retried like a GET.
+ */
+export async function updateResource<T extends Resource & { id?: string }>(
+  resource: T,
+): Promise<void> {
+  if (!resource.id) throw new Error(`Cannot update a ${resource.resourceType} without an id`);
+  const url = `${fhirBaseUrl()}/${resource.resourceType}/${encodeURIComponent(resource.id)}`;
+  const response = await sendFhir(url, {
+    method: 'PUT',
+    idempotent: true,
+    headers: { 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(resource),
+  });
+  await response.body?.cancel();
+}
+
 /** Takes `{id}` from `[base/]Type/{id}[/_history/{version}]`. */
 export function parseIdFromLocation(
   location: string | null,

@@ -12,6 +12,15 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  attachments?: EmailAttachment[];
+}
+
+export interface EmailAttachment {
+  filename: string;
+  /** MIME type, e.g. `text/calendar; method=REQUEST`. */
+  type: string;
+  /** The file's text; it is sent base64-encoded. */
+  content: string;
 }
 
 function getMailService(): MailService {
@@ -41,7 +50,21 @@ export function sendEmail(email: OutgoingEmail): Promise<void> {
 async function sendThroughClient(email: OutgoingEmail): Promise<void> {
   const { sendgrid } = getEnv();
   try {
-    await getMailService().send({ from: sendgrid.from, ...email });
+    const { attachments, ...message } = email;
+    await getMailService().send({
+      from: sendgrid.from,
+      ...message,
+      ...(attachments
+        ? {
+            attachments: attachments.map((attachment) => ({
+              filename: attachment.filename,
+              type: attachment.type,
+              disposition: 'attachment',
+              content: Buffer.from(attachment.content, 'utf8').toString('base64'),
+            })),
+          }
+        : {}),
+    });
   } catch (error) {
     const status = (error as { code?: unknown }).code;
     throw new UpstreamError(

@@ -14,6 +14,9 @@ const REAL_SETTINGS = {
   FEDEX_API_BASE_URL: 'https://apis.fedex.com',
   FEDEX_CLIENT_ID: 'fedex-client',
   FEDEX_CLIENT_SECRET: 'fedex-secret',
+  ZOOM_ACCOUNT_ID: 'zoom-account',
+  ZOOM_CLIENT_ID: 'zoom-client',
+  ZOOM_CLIENT_SECRET: 'zoom-secret',
 };
 
 describe('parseEnv', () => {
@@ -41,6 +44,15 @@ describe('parseEnv', () => {
       baseUrl: 'https://apis.fedex.com',
       clientId: 'fedex-client',
       clientSecret: 'fedex-secret',
+    });
+    expect(env.zoom).toEqual({
+      mode: 'real',
+      apiBaseUrl: 'https://api.zoom.us/v2',
+      oauthUrl: 'https://zoom.us/oauth/token',
+      accountId: 'zoom-account',
+      clientId: 'zoom-client',
+      clientSecret: 'zoom-secret',
+      userId: 'me',
     });
     expect(env.database).toMatchObject({ mode: 'external', url: REAL_SETTINGS.DATABASE_URL });
     expect(env.usesSandbox).toBe(false);

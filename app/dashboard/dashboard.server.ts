@@ -2,6 +2,8 @@ import type { PatientSession } from '~/auth/session.server';
 import { searchResources } from '~/clients/fhir.server';
 import { getPool } from '~/db/pool.server';
 import { countUnreadMessages } from '~/messages/conversation.server';
+import { joinUrlOf } from '~/scheduling/appointment-resource';
+import { JOIN_OPENS_MINUTES_BEFORE } from '~/scheduling/slot';
 import { getPatientProfile, type PatientProfile } from '~/patients/profile.server';
 import {
   listActiveTreatments,
@@ -25,6 +27,10 @@ export interface NextAppointment {
   /** ISO 8601 instant of `Appointment.start`. */
   start: string;
   description: string | undefined;
+  /** The Zoom join link from the Appointment's contained Endpoint, when it has one. */
+  joinUrl: string | undefined;
+  /** When the page enables the join link: 15 minutes before the start. */
+  joinOpensAt: string;
 }
 
 export interface Dashboard {
@@ -144,7 +150,15 @@ async function findNextAppointment(patientId: string): Promise<NextAppointment |
     .sort((a, b) => Date.parse(a.start ?? '') - Date.parse(b.start ?? ''))[0];
   if (!next?.id || !next.start) return null;
 
-  return { id: next.id, start: next.start, description: next.description };
+  return {
+    id: next.id,
+    start: next.start,
+    description: next.description,
+    joinUrl: joinUrlOf(next),
+    joinOpensAt: new Date(
+      Date.parse(next.start) - JOIN_OPENS_MINUTES_BEFORE * 60_000,
+    ).toISOString(),
+  };
 }
 
 async function countUnreadNotifications(patientId: string): Promise<number> {

@@ -1,22 +1,12 @@
 import { UpstreamError } from '~/clients/upstream-error.server';
-import { BadRequestError } from '~/http/api.server';
-import {
-  IdempotencyKeyInProgressError,
-  IdempotencyKeyReusedError,
-} from '~/http/idempotency.server';
+import { describeCommonFailure, type RequestFailure } from '~/http/request-failure.server';
 import { NoAssignedPractitionerError } from '~/patients/care-team.server';
-import { PatientNotFoundError } from '~/patients/profile.server';
 import { getLogger } from '~/utils/logger.server';
 
 import { NO_PRACTITIONER_MESSAGE } from './message';
 
 /** A failure to send or read messages, as the page and the API tell the patient. */
-export interface MessagingFailure {
-  status: number;
-  code: string;
-  message: string;
-  fields?: Record<string, string>;
-}
+export type MessagingFailure = RequestFailure;
 
 /**
  * Turns a known failure into the response for the patient and logs it by id; rethrows anything
@@ -27,32 +17,10 @@ export function describeMessagingFailure(
   patientId: string,
   action: 'read' | 'send',
 ): MessagingFailure {
-  if (error instanceof BadRequestError) {
-    return { status: error.status, code: error.code, message: error.message, fields: error.fields };
-  }
+  const common = describeCommonFailure(error);
+  if (common) return common;
   if (error instanceof NoAssignedPractitionerError) {
     return { status: 409, code: 'no_practitioner', message: NO_PRACTITIONER_MESSAGE };
-  }
-  if (error instanceof IdempotencyKeyReusedError) {
-    return {
-      status: 422,
-      code: 'idempotency_key_reused',
-      message: 'This Idempotency-Key was already used for a different message. Use a new key.',
-    };
-  }
-  if (error instanceof IdempotencyKeyInProgressError) {
-    return {
-      status: 409,
-      code: 'request_in_progress',
-      message: 'This message is still being sent. Wait a moment, then reload the conversation.',
-    };
-  }
-  if (error instanceof PatientNotFoundError) {
-    return {
-      status: 404,
-      code: 'not_found',
-      message: 'Your patient record was not found. Contact your care team.',
-    };
   }
   if (error instanceof UpstreamError) {
     getLogger().error(

@@ -3,7 +3,8 @@ import { Link } from 'react-router';
 import { requirePatient } from '~/auth/session.server';
 import type { Panel } from '~/dashboard/panel.server';
 import { getDashboard } from '~/dashboard/dashboard.server';
-import { formatCalendarDate, formatInstant } from '~/utils/dates';
+import { JoinLink } from '~/scheduling/scheduling-views';
+import { CLINIC_TIME_ZONE, formatCalendarDate, formatInstant } from '~/utils/dates';
 
 import type { Route } from './+types/dashboard';
 
@@ -11,7 +12,7 @@ export const meta: Route.MetaFunction = () => [{ title: 'Dashboard | Patient por
 
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await requirePatient(request);
-  return getDashboard(session);
+  return { ...(await getDashboard(session)), now: new Date().toISOString() };
 }
 
 /** Sentence start for each shipment status, followed by the time of the change. */
@@ -31,7 +32,9 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
     nextAppointment,
     unreadMessages,
     unreadNotifications,
+    now,
   } = loaderData;
+  const timeZone = profile.status === 'ready' ? profile.data.timeZone : CLINIC_TIME_ZONE;
   const firstName = profile.status === 'ready' ? profile.data.name.first : undefined;
 
   return (
@@ -110,15 +113,30 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
           }
         </DashboardPanel>
 
-        <DashboardPanel id="telehealth" title="Telehealth" panel={nextAppointment}>
+        <DashboardPanel
+          id="telehealth"
+          title="Telehealth"
+          panel={nextAppointment}
+          footer={<Link to="/scheduling">All video visits</Link>}
+        >
           {(appointment) =>
             appointment ? (
-              <p>
-                Your next video visit is on {formatInstant(appointment.start)}.
-                {appointment.description ? ` ${appointment.description}` : null}
-              </p>
+              <>
+                <p>
+                  Your next video visit is on {formatInstant(appointment.start, timeZone)}.
+                  {appointment.description ? ` ${appointment.description}` : null}
+                </p>
+                <JoinLink appointment={appointment} timeZone={timeZone} now={now} />
+              </>
             ) : (
-              <p>You have no upcoming visits.</p>
+              <>
+                <p>You have no upcoming visits.</p>
+                <p>
+                  <Link className="button-link" to="/scheduling">
+                    Schedule a video visit
+                  </Link>
+                </p>
+              </>
             )
           }
         </DashboardPanel>

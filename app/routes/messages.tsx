@@ -339,7 +339,7 @@ function useSentAnnouncement(
   return sentKey !== undefined && sentKey === pageKey;
 }
 
-/** The draft and its error when the conversation itself could not be loaded either. */
+/** Shows the draft and its error when the conversation itself could not be loaded either. */
 function UnavailableCompose({ failure }: { failure: SendFailure }) {
   return (
     <section id="compose" aria-labelledby="compose-heading">

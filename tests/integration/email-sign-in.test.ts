@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
+import { MAX_BODY_BYTES } from '../../app/http/api.server';
 
 import { demoPatient, PatientClient, readSignInCode, wrongCode } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
@@ -360,7 +361,7 @@ describe('sign-in input validation', () => {
     const response = await fetch(`${portal.baseUrl}/api/patient/auth/send-code`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `${'a'.repeat(20_000)}@example.com` }),
+      body: JSON.stringify({ email: `${'a'.repeat(MAX_BODY_BYTES + 1)}@example.com` }),
     });
     expect(response.status).toBe(413);
   });
@@ -377,7 +378,9 @@ describe('sign-in input validation', () => {
         resolve(response.statusCode ?? 0);
       });
       request.on('error', reject);
-      for (let index = 0; index < 4; index += 1) request.write('a'.repeat(8_192));
+      for (let index = 0; index <= MAX_BODY_BYTES / 8_192; index += 1) {
+        request.write('a'.repeat(8_192));
+      }
       request.end();
     });
     expect(status).toBe(413);

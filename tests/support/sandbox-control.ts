@@ -1,5 +1,5 @@
 /** Upstreams whose sandbox stand-ins take faults and count calls. */
-export type SandboxUpstream = 'fhir' | 'sendgrid' | 'fedex';
+export type SandboxUpstream = 'fhir' | 'sendgrid' | 'fedex' | 'zoom';
 
 /**
  * Sets the faults of one stand-in of a test portal (see sandbox/README.md, "Faults"), or clears

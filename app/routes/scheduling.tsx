@@ -1,0 +1,222 @@
+import { data, Form, Link, redirect, useNavigation } from 'react-router';
+
+import { requirePatient } from '~/auth/session.server';
+import { readFormFields, validate } from '~/http/api.server';
+import { parseIdempotencyKey } from '~/http/idempotency.server';
+import { listAppointmentsFor } from '~/scheduling/appointments.server';
+import { findFirstOpenDate, findOpenSlots } from '~/scheduling/availability.server';
+import { bookAppointment } from '~/scheduling/book-appointment.server';
+import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
+import { revalidateUnlessChangeFailed } from '~/scheduling/revalidation';
+import { describeSchedulingFailure } from '~/scheduling/scheduling-errors.server';
+import { schedulingPageDays } from '~/scheduling/scheduling-page.server';
+import {
+  AppointmentCard,
+  DatePicker,
+  FailureNotice,
+  SlotFields,
+  SlotList,
+  slotFromSearchParams,
+} from '~/scheduling/scheduling-views';
+import type { OpenSlot, PatientAppointment } from '~/scheduling/slot';
+import { formatVisitDateTime } from '~/scheduling/slot-format';
+import { slotFromFormFields, slotInputSchema } from '~/scheduling/slot-input.server';
+
+import type { Route } from './+types/scheduling';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Video visits | Patient portal' }];
+
+/** Notices shown after a change redirects back here. */
+const DONE_MESSAGES = {
+  booked: 'Your video visit is booked. We emailed you a confirmation with a calendar file.',
+  rescheduled: 'Your video visit has moved. We emailed you the new time.',
+  cancelled: 'Your video visit is cancelled. We emailed you a confirmation.',
+} as const;
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const session = await requirePatient(request);
+  const url = new URL(request.url);
+  const idempotencyKey = crypto.randomUUID();
+  const done = (['booked', 'rescheduled', 'cancelled'] as const).find((change) =>
+    url.searchParams.has(change),
+  );
+
+  try {
+    const context = await loadSchedulingContext(session);
+    const requestedDate =
+      url.searchParams.get('date') ?? (await findFirstOpenDate(context)) ?? null;
+    const days = schedulingPageDays(context.timeZone, requestedDate);
+    const [appointments, availability] = await Promise.all([
+      listAppointmentsFor(context),
+      findOpenSlots(context, days.selected),
+    ]);
+    return {
+      appointments,
+      availability,
+      days,
+      chosenSlot: slotFromSearchParams(url.searchParams) ?? null,
+      idempotencyKey,
+      done: done ?? null,
+      now: new Date().toISOString(),
+      unavailable: null,
+    };
+  } catch (error) {
+    const failure = describeSchedulingFailure(error, session.patientId, 'scheduling page');
+    return data(
+      {
+        appointments: null,
+        availability: null,
+        days: null,
+        chosenSlot: null,
+        idempotencyKey,
+        done: null,
+        now: new Date().toISOString(),
+        unavailable: failure.message,
+      },
+      { status: failure.status },
+    );
+  }
+}
+
+export async function action({ request }: Route.ActionArgs) {
+  const session = await requirePatient(request);
+
+  const fields = await readFormFields(request);
+  const submitted = slotFromFormFields(fields);
+  const idempotencyKey = fields.idempotencyKey ?? '';
+
+  try {
+    const key = parseIdempotencyKey(idempotencyKey);
+    const slot = validate(slotInputSchema, submitted);
+
+    const { visit } = await bookAppointment(session, slot, key);
+
+    return redirect(`/scheduling?booked=${encodeURIComponent(visit.appointmentId)}`, 303);
+  } catch (error) {
+    const failure = describeSchedulingFailure(error, session.patientId, 'book');
+    return data(
+      { failure, slot: submitted as OpenSlot, idempotencyKey },
+      { status: failure.status },
+    );
+  }
+}
+
+export const shouldRevalidate = revalidateUnlessChangeFailed;
+
+export default function Scheduling({ loaderData, actionData }: Route.ComponentProps) {
+  const { appointments, availability, days, chosenSlot, idempotencyKey, done, now } = loaderData;
+
+  if (!appointments || !availability || !days) {
+    return (
+      <>
+        <h1>Video visits</h1>
+        <p role="status" className="notice">
+          {loaderData.unavailable}
+        </p>
+      </>
+    );
+  }
+
+  // A failed booking keeps the choice and its key, unless the time is gone.
+  const keptChoice =
+    actionData && actionData.failure.code !== 'slot_taken' ? actionData.slot : undefined;
+  const confirmSlot = keptChoice ?? (actionData ? undefined : chosenSlot);
+
+  return (
+    <>
+      <h1>Video visits</h1>
+      {done ? (
+        <p role="status" className="notice">
+          {DONE_MESSAGES[done]}
+        </p>
+      ) : null}
+      <FailureNotice message={actionData?.failure.message} />
+
+      <section aria-labelledby="upcoming-heading">
+        <h2 id="upcoming-heading">Your upcoming visits</h2>
+        {appointments.upcoming.length === 0 ? (
+          <p>You have no upcoming visits.</p>
+        ) : (
+          <AppointmentCards
+            appointments={appointments.upcoming}
+            timeZone={appointments.timeZone}
+            now={now}
+          />
+        )}
+      </section>
+
+      <section aria-labelledby="book-heading">
+        <h2 id="book-heading">Book a video visit</h2>
+        {confirmSlot ? (
+          <ConfirmBooking
+            slot={confirmSlot}
+            idempotencyKey={actionData?.idempotencyKey || idempotencyKey}
+          />
+        ) : (
+          <>
+            <DatePicker
+              basePath="/scheduling"
+              selected={days.selected}
+              days={days.links}
+              minDate={days.min}
+              maxDate={days.max}
+            />
+            <SlotList availability={availability} basePath="/scheduling" />
+          </>
+        )}
+      </section>
+
+      {appointments.past.length > 0 ? (
+        <section aria-labelledby="past-heading">
+          <h2 id="past-heading">Past and cancelled visits</h2>
+          <AppointmentCards
+            appointments={appointments.past}
+            timeZone={appointments.timeZone}
+            now={now}
+          />
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+function AppointmentCards({
+  appointments,
+  timeZone,
+  now,
+}: {
+  appointments: PatientAppointment[];
+  timeZone: string;
+  now: string;
+}) {
+  return (
+    <ul className="plain-list">
+      {appointments.map((appointment) => (
+        <li key={appointment.id}>
+          <AppointmentCard appointment={appointment} timeZone={timeZone} now={now} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ConfirmBooking({ slot, idempotencyKey }: { slot: OpenSlot; idempotencyKey: string }) {
+  const navigation = useNavigation();
+  const submitting = navigation.state === 'submitting';
+  return (
+    <div className="confirm">
+      <h3>Confirm your visit</h3>
+      <p>
+        Video visit with {slot.practitioner.name} on{' '}
+        <strong>{formatVisitDateTime(slot.start, slot.timeZone)}</strong>.
+      </p>
+      <Form method="post" action={`/scheduling?date=${slot.start.slice(0, 10)}`}>
+        <SlotFields slot={slot} idempotencyKey={idempotencyKey} />
+        <button type="submit" disabled={submitting}>
+          {submitting ? 'Booking…' : 'Book this visit'}
+        </button>{' '}
+        <Link to={`/scheduling?date=${slot.start.slice(0, 10)}`}>Choose another time</Link>
+      </Form>
+    </div>
+  );
+}
