@@ -121,6 +121,12 @@ async function claimKey(
   requestHash: string,
 ): Promise<Claim> {
   const pool = getPool();
+  // Keys are kept for a week, which outlasts any retry; older ones of this patient go now.
+  await pool.query(
+    `DELETE FROM idempotency_keys
+     WHERE patient_id = $1 AND created_at < now() - interval '7 days' AND state <> 'pending'`,
+    [patientId],
+  );
   const inserted = await pool.query<{ created_at: Date }>(
     `INSERT INTO idempotency_keys (patient_id, operation, idempotency_key, request_hash, state)
      VALUES ($1, $2, $3, $4, 'pending')

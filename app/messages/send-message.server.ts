@@ -92,6 +92,8 @@ async function createCommunication(
     }
   }
 
+  // NOTE: the text goes to Canvas as typed. Canvas allows HTML in contentString, and whether its
+  // clinician view escapes patient text is not verified; escaping here would change what it shows.
   const created = await createResource<Communication>({
     resourceType: 'Communication',
     status: 'completed',

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../db/embedded';
 import { demoPatient, PatientClient, readSignInCode } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
@@ -32,6 +33,11 @@ function productionSettings(sandboxOrigin: string, databaseUrl: string): Record<
     FEDEX_API_BASE_URL: `${sandboxOrigin}/sandbox/fedex`,
     FEDEX_CLIENT_ID: SANDBOX_FEDEX_CREDENTIALS.id,
     FEDEX_CLIENT_SECRET: SANDBOX_FEDEX_CREDENTIALS.secret,
+    ZOOM_API_BASE_URL: `${sandboxOrigin}/sandbox/zoom/v2`,
+    ZOOM_OAUTH_URL: `${sandboxOrigin}/sandbox/zoom/oauth/token`,
+    ZOOM_ACCOUNT_ID: SANDBOX_CREDENTIALS.zoomAccountId,
+    ZOOM_CLIENT_ID: SANDBOX_CREDENTIALS.zoomClientId,
+    ZOOM_CLIENT_SECRET: SANDBOX_CREDENTIALS.zoomClientSecret,
   };
 }
 
@@ -59,6 +65,9 @@ describe('production start', () => {
       'FEDEX_API_BASE_URL',
       'FEDEX_CLIENT_ID',
       'FEDEX_CLIENT_SECRET',
+      'ZOOM_ACCOUNT_ID',
+      'ZOOM_CLIENT_ID',
+      'ZOOM_CLIENT_SECRET',
     ]) {
       expect(missingLine).toContain(name);
     }
