@@ -131,7 +131,10 @@ async function startDatabase(
     url = env.database.url;
   }
 
-  const pool = registerPool(createPool(url, env.database.poolMax));
+  // PGlite has one backend, and the socket server can interleave the protocol messages of
+  // separate connections outside a transaction, so the embedded database gets one connection.
+  const poolMax = env.database.mode === 'embedded' ? 1 : env.database.poolMax;
+  const pool = registerPool(createPool(url, poolMax));
   const applied = await migrate(pool);
   getLogger().info({ applied }, 'database migrations done');
 

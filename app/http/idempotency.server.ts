@@ -15,6 +15,15 @@ import { BadRequestError } from './api.server';
 // the bound is a guess at how long a request outlives its client, not a guarantee.
 const SETTLE_TIMEOUTS = 2;
 
+/**
+ * Waits as long as a write whose response was lost may still be running at the upstream, so that
+ * a check after it sees the write if it happened.
+ */
+export function waitForLostWriteToSettle(): Promise<void> {
+  const settleMs = SETTLE_TIMEOUTS * getEnv().upstreamTimeoutMs;
+  return new Promise((resolve) => setTimeout(resolve, settleMs));
+}
+
 /** How long a retry waits beyond the settle time for an earlier request with the same key. */
 const WAIT_MARGIN_MS = 5_000;
 const WAIT_POLL_INTERVAL_MS = 100;
@@ -92,7 +101,13 @@ export async function runIdempotent<T>(
   try {
     result = await operation.perform(claim.attempt);
   } catch (error) {
-    await releaseKey(patientId, operation.operation, key, mayHaveReachedUpstream(error));
+    await releaseKey(
+      patientId,
+      operation.operation,
+      key,
+      mayHaveReachedUpstream(error),
+      mayStillBeRunning(error),
+    );
     throw error;
   }
   await completeKey(patientId, operation.operation, key, result);
@@ -110,6 +125,7 @@ interface KeyRow {
   response: unknown;
   created_at: Date;
   stale: boolean;
+  may_still_run: boolean;
   /** Milliseconds since the row last changed, by the database clock. */
   failed_ms_ago: number;
 }
@@ -153,7 +169,7 @@ async function claimKey(
     }
     if (row.state === 'completed') return { kind: 'completed', response: row.response };
 
-    const settling = row.state === 'failed' && row.outcome_unknown && row.failed_ms_ago < settleMs;
+    const settling = row.state === 'failed' && row.may_still_run && row.failed_ms_ago < settleMs;
     const takeOver = (row.state === 'failed' && !settling) || row.stale;
     if (takeOver) {
       const claimed = await retakeKey(patientId, operation, key, row.state);
@@ -183,7 +199,7 @@ async function readKey(
   key: string,
 ): Promise<KeyRow | undefined> {
   const result = await getPool().query<KeyRow>(
-    `SELECT request_hash, state, outcome_unknown, response, created_at,
+    `SELECT request_hash, state, outcome_unknown, may_still_run, response, created_at,
             updated_at < now() - make_interval(secs => $4) AS stale,
             (extract(epoch FROM now() - updated_at) * 1000)::float8 AS failed_ms_ago
      FROM idempotency_keys WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3`,
@@ -226,12 +242,14 @@ async function releaseKey(
   operation: string,
   key: string,
   outcomeUnknown: boolean,
+  stillRunning: boolean,
 ): Promise<void> {
   await getPool().query(
     `UPDATE idempotency_keys
-     SET state = 'failed', outcome_unknown = outcome_unknown OR $4, updated_at = now()
+     SET state = 'failed', outcome_unknown = outcome_unknown OR $4, may_still_run = $5,
+         updated_at = now()
      WHERE patient_id = $1 AND operation = $2 AND idempotency_key = $3`,
-    [patientId, operation, key, outcomeUnknown],
+    [patientId, operation, key, outcomeUnknown, stillRunning],
   );
 }
 
@@ -245,6 +263,16 @@ export function mayHaveReachedUpstream(error: unknown): boolean {
   if (error.failure === 'circuit_open') return false;
   const rejected = error.failure === 'http' && error.status !== undefined && error.status < 500;
   return !rejected;
+}
+
+/**
+ * Returns true when the failed request may still be running at the upstream: it timed out or
+ * lost its connection. After any response, even a 5xx, the upstream has finished with it.
+ */
+export function mayStillBeRunning(error: unknown): boolean {
+  return (
+    error instanceof UpstreamError && (error.failure === 'timeout' || error.failure === 'network')
+  );
 }
 
 /** SHA-256 of the request's JSON with object keys sorted, so key order never matters. */

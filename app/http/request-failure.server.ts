@@ -2,7 +2,7 @@ import { IdempotencyKeyInProgressError, IdempotencyKeyReusedError } from './idem
 import { BadRequestError } from './api.server';
 import { PatientNotFoundError } from '~/patients/profile.server';
 
-/** A failure as a page or the API tells the patient: HTTP status, code and plain message. */
+/** A failure as a page or the API reports it to the patient: HTTP status, code and message. */
 export interface RequestFailure {
   status: number;
   code: string;

@@ -8,7 +8,7 @@ import { readChangeableVisit, rescheduleVisit } from '~/scheduling/change-appoin
 import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
 import { revalidateUnlessChangeFailed } from '~/scheduling/revalidation';
 import { describeSchedulingFailure } from '~/scheduling/scheduling-errors.server';
-import { schedulingPageDays } from '~/scheduling/scheduling-page.server';
+import { choiceToKeep, schedulingPageDays } from '~/scheduling/scheduling-page.server';
 import {
   DatePicker,
   FailureNotice,
@@ -18,7 +18,7 @@ import {
 } from '~/scheduling/scheduling-views';
 import type { OpenSlot } from '~/scheduling/slot';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
-import { slotFromFormFields, slotInputSchema } from '~/scheduling/slot-input.server';
+import { slotFromFormFields, slotInputSchema, slotToConfirm } from '~/scheduling/slot-input.server';
 import { localDateOf } from '~/scheduling/zoned-time';
 
 import type { Route } from './+types/scheduling.reschedule';
@@ -44,7 +44,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
       timeZone: context.timeZone,
       availability,
       days,
-      chosenSlot: slotFromSearchParams(url.searchParams) ?? null,
+      chosenSlot: slotToConfirm(slotFromSearchParams(url.searchParams), context),
       idempotencyKey: crypto.randomUUID(),
     };
   } catch (error) {
@@ -69,10 +69,8 @@ export async function action({ request, params }: Route.ActionArgs) {
     return redirect(`/scheduling?rescheduled=${encodeURIComponent(params.appointmentId)}`, 303);
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'reschedule');
-    return data(
-      { failure, slot: submitted as OpenSlot, idempotencyKey },
-      { status: failure.status },
-    );
+    const slot = await choiceToKeep(session, submitted, failure.code);
+    return data({ failure, slot, idempotencyKey }, { status: failure.status });
   }
 }
 
@@ -81,8 +79,7 @@ export const shouldRevalidate = revalidateUnlessChangeFailed;
 export default function Reschedule({ loaderData, actionData, params }: Route.ComponentProps) {
   const { visit, timeZone, availability, days, chosenSlot, idempotencyKey } = loaderData;
   const basePath = `/scheduling/appointments/${params.appointmentId}/reschedule`;
-  const keptChoice =
-    actionData && actionData.failure.code !== 'slot_taken' ? actionData.slot : undefined;
+  const keptChoice = actionData?.slot ?? undefined;
   const confirmSlot = keptChoice ?? (actionData ? undefined : chosenSlot);
 
   return (

@@ -9,7 +9,7 @@ import { bookAppointment } from '~/scheduling/book-appointment.server';
 import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
 import { revalidateUnlessChangeFailed } from '~/scheduling/revalidation';
 import { describeSchedulingFailure } from '~/scheduling/scheduling-errors.server';
-import { schedulingPageDays } from '~/scheduling/scheduling-page.server';
+import { choiceToKeep, schedulingPageDays } from '~/scheduling/scheduling-page.server';
 import {
   AppointmentCard,
   DatePicker,
@@ -20,7 +20,7 @@ import {
 } from '~/scheduling/scheduling-views';
 import type { OpenSlot, PatientAppointment } from '~/scheduling/slot';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
-import { slotFromFormFields, slotInputSchema } from '~/scheduling/slot-input.server';
+import { slotFromFormFields, slotInputSchema, slotToConfirm } from '~/scheduling/slot-input.server';
 
 import type { Route } from './+types/scheduling';
 
@@ -54,7 +54,7 @@ export async function loader({ request }: Route.LoaderArgs) {
       appointments,
       availability,
       days,
-      chosenSlot: slotFromSearchParams(url.searchParams) ?? null,
+      chosenSlot: slotToConfirm(slotFromSearchParams(url.searchParams), context),
       idempotencyKey,
       done: done ?? null,
       now: new Date().toISOString(),
@@ -94,10 +94,8 @@ export async function action({ request }: Route.ActionArgs) {
     return redirect(`/scheduling?booked=${encodeURIComponent(visit.appointmentId)}`, 303);
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'book');
-    return data(
-      { failure, slot: submitted as OpenSlot, idempotencyKey },
-      { status: failure.status },
-    );
+    const slot = await choiceToKeep(session, submitted, failure.code);
+    return data({ failure, slot, idempotencyKey }, { status: failure.status });
   }
 }
 
@@ -118,8 +116,7 @@ export default function Scheduling({ loaderData, actionData }: Route.ComponentPr
   }
 
   // A failed booking keeps the choice and its key, unless the time is gone.
-  const keptChoice =
-    actionData && actionData.failure.code !== 'slot_taken' ? actionData.slot : undefined;
+  const keptChoice = actionData?.slot ?? undefined;
   const confirmSlot = keptChoice ?? (actionData ? undefined : chosenSlot);
 
   return (

@@ -94,6 +94,12 @@ export function cancelAppointment(appointment: Appointment, reason: string): App
     ...appointment,
     status: 'cancelled',
     cancelationReason: { text: reason },
+    // The meeting is deleted, so its link is marked off.
+    contained: appointment.contained?.map((resource) =>
+      resource.resourceType === 'Endpoint' && resource.id === MEETING_ENDPOINT_ID
+        ? { ...resource, status: 'off' as const }
+        : resource,
+    ),
   };
 }
 

@@ -4,7 +4,12 @@ import type { PatientSession } from '~/auth/session.server';
 import { createResource, readResource, searchResources } from '~/clients/fhir.server';
 import { createZoomMeeting, deleteZoomMeeting, type ZoomMeeting } from '~/clients/zoom.server';
 import { getEnv } from '~/config/env.server';
-import { mayHaveReachedUpstream, runIdempotent } from '~/http/idempotency.server';
+import {
+  mayHaveReachedUpstream,
+  mayStillBeRunning,
+  runIdempotent,
+  waitForLostWriteToSettle,
+} from '~/http/idempotency.server';
 import { parseReference } from '~/prescriptions/reference-cache.server';
 import { getLogger } from '~/utils/logger.server';
 
@@ -137,8 +142,9 @@ async function createAppointmentOrUndo(
     );
   } catch (error) {
     if (mayHaveReachedUpstream(error)) {
-      // NOTE: an Appointment that FHIR stores after this search is left pointing at a deleted
-      // meeting. The search runs once; a later check would need a background job.
+      // NOTE: an Appointment that FHIR stores later than the settle time is left pointing at a
+      // deleted meeting; only a background check could catch that.
+      if (mayStillBeRunning(error)) await waitForLostWriteToSettle();
       const stored = await findAppointmentWithJoinUrl(context, slot.start, meeting.joinUrl).catch(
         () => undefined,
       );

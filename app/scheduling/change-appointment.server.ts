@@ -9,7 +9,12 @@ import {
   type ZoomMeeting,
 } from '~/clients/zoom.server';
 import { getEnv } from '~/config/env.server';
-import { runIdempotent } from '~/http/idempotency.server';
+import {
+  mayHaveReachedUpstream,
+  mayStillBeRunning,
+  runIdempotent,
+  waitForLostWriteToSettle,
+} from '~/http/idempotency.server';
 import { readPractitionerNames } from '~/messages/practitioner-names.server';
 import { getLogger } from '~/utils/logger.server';
 
@@ -117,9 +122,14 @@ async function reschedule(
       }),
     );
   } catch (error) {
-    await undoMeetingChange(context, previous, createdMeeting);
-    await restoreBookingTime(previous);
-    throw error;
+    const stored = mayHaveReachedUpstream(error)
+      ? await appointmentMovedAnyway(appointment.id, slot.start, mayStillBeRunning(error))
+      : false;
+    if (!stored) {
+      await undoMeetingChange(context, previous, createdMeeting);
+      await restoreBookingTime(previous);
+      throw error;
+    }
   }
   if (createdMeeting) await setMeeting(booking.id, createdMeeting);
 
@@ -141,6 +151,20 @@ async function reschedule(
     end: slot.end.toISOString(),
     joinUrl: joinUrl ?? '',
   };
+}
+
+/**
+ * After a lost response to the Appointment update, waits for the write to settle and reads the
+ * Appointment back: true when it already has the new start, so the reschedule happened.
+ */
+async function appointmentMovedAnyway(
+  appointmentId: string,
+  start: Date,
+  stillRunning: boolean,
+): Promise<boolean> {
+  if (stillRunning) await waitForLostWriteToSettle();
+  const current = await readResource('Appointment', appointmentId).catch(() => undefined);
+  return Date.parse(current?.start ?? '') === start.getTime();
 }
 
 async function undoMeetingChange(

@@ -57,7 +57,7 @@ export function describeSchedulingFailure(
       status: 503,
       code: 'unavailable',
       message:
-        'Scheduling is unavailable right now, and nothing was changed. Please try again in a few minutes.',
+        'Scheduling is unavailable right now. Please check your visits, then try again in a few minutes.',
     };
   }
   throw error;

@@ -1,6 +1,9 @@
+import type { PatientSession } from '~/auth/session.server';
 import { getEnv } from '~/config/env.server';
 
+import { loadSchedulingContext } from './scheduling-context.server';
 import { DATE_LINK_COUNT } from './scheduling-views';
+import { slotToConfirm, type SlotInput } from './slot-input.server';
 import { addDays, isIsoDate, localDateOf } from './zoned-time';
 
 const MINUTE_MS = 60_000;
@@ -36,4 +39,22 @@ export function schedulingPageDays(
     (day) => day <= max,
   );
   return { selected: valid ? requested : earliest, links, min, max };
+}
+
+/**
+ * Returns the slot a failed booking or reschedule should show again, so the patient keeps the
+ * choice. Nothing is kept when the slot was taken, or when it is not a valid slot of the patient's
+ * practitioner.
+ */
+export async function choiceToKeep(
+  session: PatientSession,
+  submitted: unknown,
+  failureCode: string,
+): Promise<SlotInput | null> {
+  if (failureCode === 'slot_taken') return null;
+  try {
+    return slotToConfirm(submitted, await loadSchedulingContext(session));
+  } catch {
+    return null;
+  }
 }

@@ -49,3 +49,17 @@ export const cancelInputSchema = z.strictObject({
     .optional()
     .transform((value) => (value === '' ? undefined : value)),
 });
+
+/**
+ * Returns a chosen slot fit to show on a confirm step: valid, for the patient's practitioner,
+ * and with the practitioner's name and time zone from the server instead of the request.
+ * Returns null for anything else, which the page treats as no choice.
+ */
+export function slotToConfirm(
+  candidate: unknown,
+  context: { timeZone: string; practitioner: { id: string; name: string } },
+): SlotInput | null {
+  const parsed = slotInputSchema.safeParse(candidate);
+  if (!parsed.success || parsed.data.practitioner.id !== context.practitioner.id) return null;
+  return { ...parsed.data, timeZone: context.timeZone, practitioner: context.practitioner };
+}

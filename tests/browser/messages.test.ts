@@ -99,7 +99,8 @@ describe.each(JAVASCRIPT_MODES)('messages $name', ({ javaScriptEnabled }) => {
     }
 
     await page.getByRole('button', { name: 'Send message' }).click();
-    await conversation(page).getByText(text).waitFor();
+    // The stored message has an id; the pending copy shown while it is sent has none.
+    await conversation(page).locator('li[id^="message-"]').getByText(text).waitFor();
     await expect.poll(() => page.getByText('Your message was not sent').count()).toBe(0);
     expect(await conversation(page).getByText(text).count()).toBe(1);
     await context.close();

@@ -356,6 +356,38 @@ describe('booking', () => {
     expect(body.availability?.slots.map((open) => open.slotId)).not.toContain(slot.slotId);
   });
 
+  it('answers parallel submits without a key with one booking and 409s', async () => {
+    const client = await ava();
+    const slot = await firstOpenSlot(client, 13);
+
+    const responses = await Promise.all([
+      book(client, slot),
+      book(client, slot),
+      book(client, slot),
+    ]);
+
+    expect(responses.map((response) => response.status).sort()).toEqual([201, 409, 409]);
+  });
+
+  it('answers a malformed slot on the page with 400, not an error page', async () => {
+    const client = await ava();
+    const form = await client.postForm('/scheduling', {
+      slotId: 'a',
+      start: 'garbage',
+      end: 'x',
+      timeZone: 'Foo/Bar',
+      practitionerId: 'demo-dr-okafor',
+      idempotencyKey: crypto.randomUUID(),
+    });
+    const page = await client.request(
+      '/scheduling?slotId=a&start=garbage&end=x&timeZone=Foo/Bar&practitionerId=p&practitionerName=Dr.%20Evil',
+    );
+
+    expect(form.status).toBe(400);
+    expect(page.status).toBe(200);
+    expect(await readPageHtml(page)).not.toContain('Dr. Evil');
+  });
+
   it('makes one booking from a double submit', async () => {
     const client = await marcus();
     const slot = await firstOpenSlot(client, 5);
