@@ -18,7 +18,7 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/build ./build
-COPY package.json tsconfig.json server.ts ./
+COPY package.json tsconfig.json server.ts worker.ts ./
 COPY app ./app
 COPY db ./db
 USER node

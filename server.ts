@@ -11,6 +11,10 @@ import type { ServerBuild } from 'react-router';
 import { EnvError, getEnv, SANDBOX_CREDENTIALS, type Env } from './app/config/env.server';
 import { createPool, registerPool } from './app/db/pool.server';
 import { MAX_BODY_BYTES } from './app/http/api.server';
+import {
+  startNotificationWorker,
+  type NotificationWorker,
+} from './app/notifications/worker.server';
 import { getLogger } from './app/utils/logger.server';
 import type { EmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
 
   if (env.usesSandbox && !env.isProduction) {
     await mountSandbox(app, env);
+    app.post('/sandbox/jobs/run', express.json(), runNotificationJobsNow);
+    app.post('/sandbox/shipments/:trackingNumber/advance', advanceDemoShipment);
   }
 
   app.use(compression());
@@ -70,7 +76,12 @@ async function main(): Promise<void> {
   await mountReactRouter(app, httpServer, env);
   app.use(handleUnexpectedError);
 
+  let worker: NotificationWorker | undefined;
   httpServer.listen(env.port, env.host, () => {
+    // The jobs may call the sandbox on this server, so they start once it listens.
+    if (env.notifications.worker === 'in-process') {
+      worker = startNotificationWorker(env.notifications.jobsIntervalSeconds);
+    }
     const { port } = httpServer.address() as AddressInfo;
     logger.info(
       {
@@ -93,8 +104,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'portal stopping');
     httpServer.close();
     httpServer.closeAllConnections();
-    void embedded?.stop().finally(() => process.exit(0));
-    if (!embedded) process.exit(0);
+    void (worker?.stop() ?? Promise.resolve())
+      .then(() => embedded?.stop())
+      .finally(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
@@ -143,6 +155,51 @@ async function startDatabase(
     await pool.query('SELECT 1');
   };
   return { embedded, pool };
+}
+
+/**
+ * Runs the notification jobs at once, as of `now` in the JSON body when given, so a developer or
+ * a test can see time-based notifications appear without waiting (sandbox only).
+ */
+async function runNotificationJobsNow(request: Request, response: Response): Promise<void> {
+  const requested = (request.body as { now?: unknown } | undefined)?.now;
+  const now = typeof requested === 'string' ? new Date(requested) : new Date();
+  if (Number.isNaN(now.getTime())) {
+    response.status(400).json({ error: 'Send now as an ISO 8601 instant, or leave it out.' });
+    return;
+  }
+  const { runNotificationJobs } = await import('./app/notifications/jobs.server');
+  response.json(await runNotificationJobs(now));
+}
+
+/** Order in which the sandbox moves a demo shipment along, as the integration service would. */
+const NEXT_SHIPMENT_STATUS: Record<string, string> = {
+  label_created: 'packed',
+  packed: 'shipped',
+  shipped: 'delivered',
+};
+
+/**
+ * Moves a demo shipment to its next status, as the integration service would, so that the
+ * database trigger makes its notification (sandbox only).
+ */
+async function advanceDemoShipment(request: Request, response: Response): Promise<void> {
+  const { getPool } = await import('./app/db/pool.server');
+  const trackingNumber = String(request.params.trackingNumber);
+  const current = await getPool().query<{ status: string }>(
+    'SELECT status FROM shipments WHERE tracking_number = $1',
+    [trackingNumber],
+  );
+  const next = NEXT_SHIPMENT_STATUS[current.rows[0]?.status ?? ''];
+  if (!next) {
+    response.status(404).json({ error: 'No demo shipment with this number can move on.' });
+    return;
+  }
+  await getPool().query('UPDATE shipments SET status = $2 WHERE tracking_number = $1', [
+    trackingNumber,
+    next,
+  ]);
+  response.json({ trackingNumber, status: next });
 }
 
 async function mountSandbox(app: express.Express, env: Env): Promise<void> {

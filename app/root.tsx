@@ -12,6 +12,7 @@ import {
 } from 'react-router';
 
 import { getPatientSession } from '~/auth/session.server';
+import { countUnreadNotifications } from '~/notifications/notifications.server';
 
 import type { Route } from './+types/root';
 import stylesHref from './styles/app.css?url';
@@ -23,12 +24,17 @@ export const links: Route.LinksFunction = () => [
 
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await getPatientSession(request);
-  return { signedIn: session !== undefined };
+  if (!session) return { signedIn: false, unreadNotifications: 0 };
+  return {
+    signedIn: true,
+    unreadNotifications: await countUnreadNotifications(session.patientId),
+  };
 }
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const rootData = useRouteLoaderData<typeof loader>('root');
   const signedIn = rootData?.signedIn ?? false;
+  const unread = rootData?.unreadNotifications ?? 0;
 
   return (
     <html lang="en">
@@ -65,6 +71,17 @@ export function Layout({ children }: { children: React.ReactNode }) {
                 </li>
                 <li>
                   <NavLink to="/scheduling">Video visits</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/notifications">
+                    Notifications
+                    {unread > 0 ? (
+                      <span className="badge">
+                        {unread}
+                        <span className="visually-hidden"> unread</span>
+                      </span>
+                    ) : null}
+                  </NavLink>
                 </li>
                 <li>
                   <NavLink to="/profile">Profile</NavLink>

@@ -52,13 +52,15 @@ export async function seedIntegrationDatabase(pool: pg.Pool, now: Date): Promise
       '/shipments',
       'demo:demo-ava:delivered:700000000011',
     ],
+    // Written as the integration service does when a prescription is approved (see README.md,
+    // "Notifications written by the integration service").
     [
-      'demo-ava',
-      'refill_upcoming',
-      'Refill coming up',
-      'Your next refill is in 5 days.',
+      'demo-priya',
+      'prescription_approved',
+      'Prescription approved',
+      'Your metformin prescription was approved and will ship soon.',
       '/prescriptions',
-      'demo:demo-ava:refill-upcoming',
+      'prescription-approved:demo-priya-rx-861007',
     ],
     [
       'demo-marcus',

@@ -67,6 +67,9 @@ const rawEnvSchema = z.object({
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(730).default(120),
   APPOINTMENT_CHANGE_CUTOFF_HOURS: z.coerce.number().int().min(0).max(168).default(24),
 
+  NOTIFICATION_WORKER: z.enum(['in-process', 'off']).default('in-process'),
+  NOTIFICATION_JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+
   SIGN_IN_CODE_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
   SEND_CODE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   SEND_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
@@ -135,6 +138,11 @@ export interface Env {
     clientId: string;
     clientSecret: string;
     userId: string;
+  };
+  notifications: {
+    /** `in-process`: the web server also runs the notification jobs; `off`: `npm run worker` does. */
+    worker: 'in-process' | 'off';
+    jobsIntervalSeconds: number;
   };
   scheduling: {
     /** IANA zone for showing times to a patient whose Patient resource names none. */
@@ -282,6 +290,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             clientSecret: SANDBOX_CREDENTIALS.zoomClientSecret,
             userId: raw.ZOOM_USER_ID,
           },
+    notifications: {
+      worker: raw.NOTIFICATION_WORKER,
+      jobsIntervalSeconds: raw.NOTIFICATION_JOBS_INTERVAL_SECONDS,
+    },
     scheduling: {
       clinicTimeZone: raw.CLINIC_TIME_ZONE,
       visitLengthMinutes: raw.VISIT_LENGTH_MINUTES,

@@ -2,6 +2,7 @@ import type { PatientSession } from '~/auth/session.server';
 import { searchResources } from '~/clients/fhir.server';
 import { getPool } from '~/db/pool.server';
 import { countUnreadMessages } from '~/messages/conversation.server';
+import { countUnreadNotifications } from '~/notifications/notifications.server';
 import { joinUrlOf } from '~/scheduling/appointment-resource';
 import { JOIN_OPENS_MINUTES_BEFORE } from '~/scheduling/slot';
 import { getPatientProfile, type PatientProfile } from '~/patients/profile.server';
@@ -159,12 +160,4 @@ async function findNextAppointment(patientId: string): Promise<NextAppointment |
       Date.parse(next.start) - JOIN_OPENS_MINUTES_BEFORE * 60_000,
     ).toISOString(),
   };
-}
-
-async function countUnreadNotifications(patientId: string): Promise<number> {
-  const result = await getPool().query<{ unread: number }>(
-    'SELECT count(*)::int AS unread FROM notifications WHERE patient_id = $1 AND read_at IS NULL',
-    [patientId],
-  );
-  return result.rows[0]?.unread ?? 0;
 }

@@ -156,7 +156,12 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
           )}
         </DashboardPanel>
 
-        <DashboardPanel id="notifications" title="Notifications" panel={unreadNotifications}>
+        <DashboardPanel
+          id="notifications"
+          title="Notifications"
+          panel={unreadNotifications}
+          footer={<Link to="/notifications">All notifications</Link>}
+        >
           {(unread) => (
             <p>
               {unread === 0

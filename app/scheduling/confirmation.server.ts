@@ -1,6 +1,7 @@
 import { sendEmail } from '~/clients/sendgrid.server';
 import { getEnv } from '~/config/env.server';
-import { getPool } from '~/db/pool.server';
+import { insertNotification } from '~/notifications/notifications.server';
+import { escapeHtml } from '~/utils/html';
 import { getLogger } from '~/utils/logger.server';
 
 import { buildCalendarFile } from './calendar-file';
@@ -35,7 +36,7 @@ export async function confirmVisitChange(
   confirmation: VisitConfirmation,
 ): Promise<void> {
   const when = formatVisitDateTime(confirmation.start.toISOString(), context.timeZone);
-  await insertNotification(context.patientId, confirmation, when);
+  await insertVisitNotification(context.patientId, confirmation, when);
 
   if (!context.email) {
     getLogger().warn(
@@ -124,7 +125,7 @@ export function calendarUid(appointmentId: string): string {
   return `appointment-${appointmentId}@${host}`;
 }
 
-async function insertNotification(
+async function insertVisitNotification(
   patientId: string,
   confirmation: VisitConfirmation,
   when: string,
@@ -134,24 +135,12 @@ async function insertNotification(
     rescheduled: 'Video visit moved',
     cancelled: 'Video visit cancelled',
   };
-  await getPool().query(
-    `INSERT INTO notifications (patient_id, type, title, body, link, dedupe_key)
-     VALUES ($1, $2, $3, $4, '/scheduling', $5)
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-    [
-      patientId,
-      `appointment_${confirmation.change}`,
-      titles[confirmation.change],
-      `${confirmation.change === 'cancelled' ? 'Was' : 'Now'} on ${when}.`,
-      `appointment-${confirmation.change}:${confirmation.appointmentId}:${confirmation.sequence}`,
-    ],
-  );
-}
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+  await insertNotification({
+    patientId,
+    type: `appointment_${confirmation.change}`,
+    title: titles[confirmation.change],
+    body: `${confirmation.change === 'cancelled' ? 'Was' : 'Now'} on ${when}.`,
+    link: '/scheduling',
+    dedupeKey: `appointment-${confirmation.change}:${confirmation.appointmentId}:${confirmation.sequence}`,
+  });
 }

@@ -29,7 +29,12 @@ export async function startMigratedDatabase(poolMax = 4): Promise<MigratedDataba
     });
   }
 
-  const pool = new pg.Pool({ connectionString: testDatabase.url ?? embedded?.url, max: poolMax });
+  // The embedded database gets one connection, as in server.ts: its socket server can mix the
+  // messages of separate connections.
+  const pool = new pg.Pool({
+    connectionString: testDatabase.url ?? embedded?.url,
+    max: embedded ? 1 : poolMax,
+  });
   await migrate(pool);
   return {
     pool,
