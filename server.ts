@@ -163,13 +163,18 @@ async function startDatabase(
  */
 async function runNotificationJobsNow(request: Request, response: Response): Promise<void> {
   const requested = (request.body as { now?: unknown } | undefined)?.now;
-  const now = typeof requested === 'string' ? new Date(requested) : new Date();
+  if (requested !== undefined && typeof requested !== 'string') {
+    response.status(400).json({ error: 'Send now as an ISO 8601 instant, or leave it out.' });
+    return;
+  }
+  const now = requested === undefined ? new Date() : new Date(requested);
   if (Number.isNaN(now.getTime())) {
     response.status(400).json({ error: 'Send now as an ISO 8601 instant, or leave it out.' });
     return;
   }
   const { runNotificationJobs } = await import('./app/notifications/jobs.server');
-  response.json(await runNotificationJobs(now));
+  const counts = await runNotificationJobs(now);
+  response.status(counts.failed.length > 0 ? 500 : 200).json(counts);
 }
 
 /** Order in which the sandbox moves a demo shipment along, as the integration service would. */

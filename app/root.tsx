@@ -75,6 +75,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
                 <li>
                   <NavLink to="/notifications">
                     Notifications
+                    {unread > 0 ? ' ' : null}
                     {unread > 0 ? (
                       <span className="badge">
                         {unread}

@@ -33,4 +33,11 @@ export async function markMessagesRead(
      ON CONFLICT (patient_id, communication_id) DO NOTHING`,
     [patientId, communicationIds],
   );
+  // The feed's "new message" notices for these messages are read too.
+  await getPool().query(
+    `UPDATE notifications SET read_at = now()
+     WHERE patient_id = $1 AND read_at IS NULL
+       AND dedupe_key = ANY(SELECT 'message-received:' || unnest($2::text[]))`,
+    [patientId, communicationIds],
+  );
 }

@@ -13,6 +13,7 @@ import { parseReference } from '~/prescriptions/reference-cache.server';
 import { joinUrlOf } from '~/scheduling/appointment-resource';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
 import { escapeHtml } from '~/utils/html';
+import { checkShippedDeliveries } from '~/shipments/tracking.server';
 import { getLogger } from '~/utils/logger.server';
 
 import { insertNotification } from './notifications.server';
@@ -29,6 +30,10 @@ export interface JobRunCounts {
   refillsUpcoming: number;
   appointmentReminders: number;
   messagesReceived: number;
+  /** Shipments FedEx reported delivered; the database trigger made their notifications. */
+  deliveriesConfirmed: number;
+  /** Names of the jobs that failed in this run; their counts are 0. */
+  failed: string[];
 }
 
 /**
@@ -36,31 +41,33 @@ export interface JobRunCounts {
  * whose inserts carry dedupe keys, so two workers running at once make each notification once.
  */
 export async function runNotificationJobs(now = new Date()): Promise<JobRunCounts> {
-  const [refillsUpcoming, appointmentReminders, messagesReceived] = await Promise.all([
-    runJob('refill-upcoming', () => sweepRefillsUpcoming(now)),
-    runJob('appointment-reminder', () => sweepAppointmentReminders(now)),
-    // Messages carry the upstream's real update times, so this sweep ignores a demo `now`.
-    runJob('message-received', () => sweepMessagesReceived()),
-  ]);
-  return { refillsUpcoming, appointmentReminders, messagesReceived };
-}
-
-/** Runs one job, logging a failure by job name so that one failing job leaves the others. */
-async function runJob(job: string, sweep: () => Promise<number>): Promise<number> {
-  try {
-    return await sweep();
-  } catch (error) {
-    getLogger().error(
-      { job, err: { name: (error as Error).name, message: (error as Error).message } },
-      'notification job failed',
-    );
-    return 0;
-  }
+  const failed: string[] = [];
+  const runJob = async (job: string, sweep: () => Promise<number>): Promise<number> => {
+    try {
+      return await sweep();
+    } catch (error) {
+      failed.push(job);
+      getLogger().error(
+        { job, err: { name: (error as Error).name, message: (error as Error).message } },
+        'notification job failed',
+      );
+      return 0;
+    }
+  };
+  const [refillsUpcoming, appointmentReminders, messagesReceived, deliveriesConfirmed] =
+    await Promise.all([
+      runJob('refill-upcoming', () => sweepRefillsUpcoming(now)),
+      runJob('appointment-reminder', () => sweepAppointmentReminders(now)),
+      // Messages carry the upstream's real update times, so this sweep ignores a demo `now`.
+      runJob('message-received', () => sweepMessagesReceived()),
+      runJob('shipment-delivered', () => checkShippedDeliveries()),
+    ]);
+  return { refillsUpcoming, appointmentReminders, messagesReceived, deliveriesConfirmed, failed };
 }
 
 /**
- * Notifies each patient whose active subscription's next refill is within seven days of `now`,
- * once per refill date. One SQL statement, so concurrent runs cannot both insert.
+ * Notifies each patient whose active subscription's next refill is within seven days of today
+ * in the clinic's time zone, once per refill date. One SQL statement, so concurrent runs cannot both insert.
  */
 export async function sweepRefillsUpcoming(now: Date): Promise<number> {
   const result = await getPool().query(
@@ -71,10 +78,10 @@ export async function sweepRefillsUpcoming(now: Date): Promise<number> {
             'refill-upcoming:' || id || ':' || next_refill_date
      FROM subscriptions
      WHERE status = 'active' AND next_refill_date IS NOT NULL
-       AND next_refill_date >= ($1::timestamptz AT TIME ZONE 'UTC')::date
-       AND next_refill_date <= ($1::timestamptz AT TIME ZONE 'UTC')::date + $2::int
+       AND next_refill_date >= ($1::timestamptz AT TIME ZONE $3)::date
+       AND next_refill_date <= ($1::timestamptz AT TIME ZONE $3)::date + $2::int
      ON CONFLICT (dedupe_key) DO NOTHING`,
-    [now, REFILL_NOTICE_DAYS],
+    [now, REFILL_NOTICE_DAYS, getEnv().scheduling.clinicTimeZone],
   );
   return result.rowCount ?? 0;
 }
@@ -104,7 +111,7 @@ export async function sweepAppointmentReminders(now: Date): Promise<number> {
     const inserted = await insertNotification({
       patientId,
       type: 'appointment_reminder',
-      title: 'Video visit tomorrow',
+      title: 'Upcoming video visit',
       body: `Your video visit is on ${when}. The join link opens 15 minutes before the start.`,
       link: '/scheduling',
       dedupeKey: `appointment-reminder:${appointment.id}:${Date.parse(appointment.start)}`,
@@ -168,6 +175,10 @@ export async function sweepMessagesReceived(): Promise<number> {
   let newest = Number.NEGATIVE_INFINITY;
   for (const communication of communications) {
     newest = Math.max(newest, Date.parse(communication.meta?.lastUpdated ?? '') || 0);
+    // A message written before the job started is old news, even if its record was updated or
+    // reloaded since (the sandbox reloads its data on every start).
+    const written = Date.parse(communication.sent ?? communication.meta?.lastUpdated ?? '');
+    if (!(written >= started - MESSAGE_SWEEP_OVERLAP_MS)) continue;
     for (const patientId of recipientPatients(communication)) {
       if (await notifyMessage(communication, patientId, names)) created += 1;
     }

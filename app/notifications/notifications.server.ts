@@ -157,7 +157,14 @@ function encodeCursor(createdAt: string, id: string): string {
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !UUID_PATTERN.test(id)) {
+  const isTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(createdAt ?? '');
+  if (
+    !createdAt ||
+    !id ||
+    !isTime ||
+    Number.isNaN(Date.parse(createdAt)) ||
+    !UUID_PATTERN.test(id)
+  ) {
     throw new BadRequestError(400, 'invalid_cursor', 'Use the nextCursor of the previous page.');
   }
   return { createdAt, id };

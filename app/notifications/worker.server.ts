@@ -20,7 +20,10 @@ export function startNotificationWorker(intervalSeconds: number): NotificationWo
     running = runNotificationJobs()
       .then((counts) => {
         const created =
-          counts.refillsUpcoming + counts.appointmentReminders + counts.messagesReceived;
+          counts.refillsUpcoming +
+          counts.appointmentReminders +
+          counts.messagesReceived +
+          counts.deliveriesConfirmed;
         if (created > 0) getLogger().info(counts, 'notification jobs made notifications');
       })
       .finally(() => {

@@ -26,8 +26,11 @@ export async function loader({ request }: Route.LoaderArgs) {
   try {
     page = await listNotifications(session, cursor);
   } catch (error) {
-    handleBadRequest(error);
-    throw data(null, { status: 404 });
+    const response = handleBadRequest(error);
+    throw data(
+      { message: 'This page of notifications does not exist.' },
+      { status: response.status },
+    );
   }
   return { page, cursor: cursor ?? null, timeZone: await readTimeZone(session.patientId) };
 }

@@ -195,3 +195,39 @@ async function markDelivered(shipmentId: string, deliveredAt: string | undefined
   );
   if (updated.rowCount === 1) getLogger().info({ shipmentId }, 'shipment delivered');
 }
+
+/** Maximum shipped shipments one check sends to FedEx, so a run stays short. */
+const DELIVERY_CHECK_BATCH = 50;
+
+/**
+ * Requests FedEx tracking for shipped shipments whose cached result is stale, so that a delivery
+ * is recorded (and the database trigger makes its notification) even when the patient never
+ * opens the tracking page. Returns how many shipments FedEx reported delivered.
+ */
+export async function checkShippedDeliveries(): Promise<number> {
+  const result = await getPool().query<{ id: string; tracking_number: string; status: string }>(
+    `SELECT s.id, s.tracking_number, s.status FROM shipments s
+     LEFT JOIN tracking_cache c ON c.tracking_number = s.tracking_number
+     WHERE s.status = 'shipped' AND s.tracking_number IS NOT NULL
+       AND (c.expires_at IS NULL OR c.expires_at <= now())
+     ORDER BY s.status_changed_at
+     LIMIT $1`,
+    [DELIVERY_CHECK_BATCH],
+  );
+
+  let delivered = 0;
+  for (const shipment of result.rows) {
+    try {
+      const refreshed = await refreshOnce(shipment.tracking_number, shipment);
+      if (refreshed.result.kind === 'found' && refreshed.result.shipmentStatus === 'delivered') {
+        delivered += 1;
+      }
+    } catch (error) {
+      getLogger().warn(
+        { shipmentId: shipment.id, err: { name: (error as Error).name } },
+        'delivery check failed',
+      );
+    }
+  }
+  return delivered;
+}

@@ -12,7 +12,7 @@ import { startPortalServer, type PortalServer } from '../support/portal-server';
 let portal: PortalServer;
 
 beforeAll(async () => {
-  portal = await startPortalServer();
+  portal = await startPortalServer({ NOTIFICATION_WORKER: 'off' });
 });
 
 afterAll(async () => {
@@ -65,7 +65,8 @@ describe('dashboard', () => {
     const client = await signIn(2);
     const html = await readPageHtml(await client.request('/'));
     expect(html).toContain('You have no shipments yet.');
-    expect(html).toContain('You are all caught up.');
+    // Priya's one notification is the approved prescription the demo data inserts.
+    expect(html).toContain('You have 1 unread notification.');
   });
 
   it('degrades only the FHIR panels when FHIR fails', async () => {
@@ -78,7 +79,7 @@ describe('dashboard', () => {
       expect(html).toContain('<h1>Hello</h1>');
       expect(html).toContain('Your details could not be loaded right now.');
       expect(html).toContain('Visits could not be loaded right now.');
-      expect(html).toContain('You have 2 unread notifications.');
+      expect(html).toContain('You have 1 unread notification.');
       expect(html).toContain('Delivered on');
       expect(html).toContain('Next refill:');
 

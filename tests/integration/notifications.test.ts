@@ -137,7 +137,39 @@ describe('triggers', () => {
     expect(readId).not.toBe(unreadId);
     await client.request('/api/patient/messages');
     await runJobsTwiceAtOnce(new Date());
-    expect(await ofType(client, 'message_received')).toHaveLength(1);
+    const afterReading = await ofType(client, 'message_received');
+    expect(afterReading).toHaveLength(1);
+    // Opening the conversation also marks the notice of the message read.
+    expect(afterReading[0]?.readAt).not.toBeNull();
+  });
+
+  it('does not announce a message written before the job started', async () => {
+    const client = await marcus();
+    const before = (await ofType(client, 'message_received')).length;
+    await fhir.create({
+      resourceType: 'Communication',
+      status: 'completed',
+      sender: { reference: 'Practitioner/demo-dr-lindqvist' },
+      recipient: [{ reference: 'Patient/demo-marcus' }],
+      sent: new Date(Date.now() - 2 * 24 * 60 * 60 * 1000).toISOString(),
+      payload: [{ contentString: 'An old note, loaded late.' }],
+    });
+
+    await runJobsTwiceAtOnce(new Date());
+
+    expect(await ofType(client, 'message_received')).toHaveLength(before);
+  });
+
+  it('records a delivery FedEx confirms, without anyone opening tracking', async () => {
+    const client = await marcus();
+    // FedEx reports Marcus's 700000000005 delivered while the portal still has it shipped.
+    await runJobsTwiceAtOnce(new Date());
+    await runJobsTwiceAtOnce(new Date());
+
+    const delivered = (await ofType(client, 'shipment_delivered')).filter((notification) =>
+      notification.link.endsWith('700000000005'),
+    );
+    expect(delivered).toHaveLength(1);
   });
 
   it('notifies once of an upcoming refill', async () => {
@@ -159,7 +191,9 @@ describe('feed', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(unreadCount).toBe(notifications.filter((notification) => !notification.readAt).length);
     const page = await readPageHtml(await client.request('/'));
-    expect(page).toContain(`${unreadCount}<span class="visually-hidden"> unread</span>`);
+    expect(page).toContain(
+      `Notifications <span class="badge">${unreadCount}<span class="visually-hidden"> unread</span>`,
+    );
   });
 
   it('marks one read idempotently and answers 404 to another patient', async () => {
@@ -188,6 +222,17 @@ describe('feed', () => {
     const firstBody = (await first.json()) as { notification: NotificationJson };
     const secondBody = (await second.json()) as { notification: NotificationJson };
     expect(secondBody.notification.readAt).toBe(firstBody.notification.readAt);
+  });
+
+  it('rejects a forged cursor with 400', async () => {
+    const client = await ava();
+    for (const forged of ['2024|00000000-0000-4000-8000-000000000000', 'garbage']) {
+      const cursor = Buffer.from(forged).toString('base64url');
+      const api = await client.request(`/api/patient/notifications?cursor=${cursor}`);
+      const page = await client.request(`/notifications?cursor=${cursor}`);
+      expect(api.status, forged).toBe(400);
+      expect(page.status, forged).toBe(400);
+    }
   });
 
   it('marks all read from the page form without JavaScript', async () => {
