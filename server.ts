@@ -224,6 +224,10 @@ async function mountSandbox(app: express.Express, env: Env): Promise<void> {
     zoomAccountId: SANDBOX_CREDENTIALS.zoomAccountId,
     zoomClientId: SANDBOX_CREDENTIALS.zoomClientId,
     zoomClientSecret: SANDBOX_CREDENTIALS.zoomClientSecret,
+    canvasOauthClientId: SANDBOX_CREDENTIALS.canvasOauthClientId,
+    canvasOauthClientSecret: SANDBOX_CREDENTIALS.canvasOauthClientSecret,
+    // localhost, not 127.0.0.1, because the portal's session cookie needs a secure context.
+    portalOrigin: `http://localhost:${env.port}`,
     faults,
     logger: getLogger().child({ component: 'sandbox' }),
   });

@@ -4,6 +4,8 @@ export default [
   index('routes/dashboard.tsx'),
   route('login', 'routes/login.tsx'),
   route('login/verify', 'routes/login.verify.tsx'),
+  route('login/canvas-error', 'routes/login.canvas-error.tsx'),
+  route('auth/canvas', 'routes/auth.canvas.ts'),
   route('logout', 'routes/logout.tsx'),
   route('messages', 'routes/messages.tsx'),
   route('notifications', 'routes/notifications.tsx'),
@@ -18,6 +20,7 @@ export default [
   route('api/patient/auth/send-code', 'routes/api.patient.auth.send-code.ts'),
   route('api/patient/auth/verify', 'routes/api.patient.auth.verify.ts'),
   route('api/patient/auth/logout', 'routes/api.patient.auth.logout.ts'),
+  route('api/patient/auth/canvas-callback', 'routes/api.patient.auth.canvas-callback.ts'),
   route('api/patient/profile', 'routes/api.patient.profile.ts'),
   route('api/patient/appointments', 'routes/api.patient.appointments.ts'),
   route(

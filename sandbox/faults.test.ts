@@ -259,6 +259,8 @@ describe('injected FHIR faults', () => {
 
 describe('injected SendGrid faults', () => {
   it('makes @sendgrid/mail reject with the injected status', async () => {
+    // The mailbox starts with the magic-link emails, which this test does not count.
+    await fetch(`${sandbox.sandboxUrl}/mail/messages`, { method: 'DELETE' });
     await putFaults('sendgrid', { errorRate: 1, errorStatus: 503 });
     const client = new Client();
     client.setApiKey(TEST_CREDENTIALS.sendgridApiKey);
@@ -320,6 +322,7 @@ describe('call counters', () => {
       sendgrid: { requests: 0 },
       fedex: { requests: 0, tokenRequests: 0 },
       zoom: { requests: 0, tokenRequests: 0 },
+      'canvas-oauth': { requests: 0, tokenRequests: 0 },
     });
   });
 

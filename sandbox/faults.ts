@@ -6,11 +6,10 @@ import { z } from 'zod';
 import type { CallCounters } from './stats.js';
 
 /**
- * Names of the stand-ins that accept faults. Add a name here when its stand-in is built
- * (planned: `canvas-oauth`). Unknown names are rejected, so that a typo in SANDBOX_FAULTS fails
- * at start instead of injecting nothing.
+ * Names of the stand-ins that accept faults. Add a name here when a stand-in is built. Unknown
+ * names are rejected, so that a typo in SANDBOX_FAULTS fails at start instead of injecting nothing.
  */
-export const UPSTREAM_NAMES = ['fhir', 'sendgrid', 'fedex', 'zoom'] as const;
+export const UPSTREAM_NAMES = ['fhir', 'sendgrid', 'fedex', 'zoom', 'canvas-oauth'] as const;
 
 export const upstreamNameSchema = z.enum(UPSTREAM_NAMES);
 

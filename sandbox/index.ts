@@ -1,7 +1,10 @@
 import express from 'express';
 import { pino, type Logger } from 'pino';
 
+import { buildCanvasAccounts } from './canvas-oauth-accounts.js';
+import { createCanvasOAuthRouter } from './canvas-oauth.js';
 import { createControlRouter } from './control.js';
+import { DEMO_PATIENTS } from './demo-data.js';
 import {
   FaultRegistry,
   faultSettingsByUpstreamSchema,
@@ -11,12 +14,14 @@ import { createFedexRouter } from './fedex.js';
 import { createFhirRouter } from './fhir.js';
 import { FhirEngine } from './fhir-engine.js';
 import { seedFhirServer } from './fhir-seed.js';
+import { assertPortalOrigin, deliverMagicLinks } from './magic-links.js';
 import { createMailViewerRouter } from './mail-viewer.js';
 import { Mailbox } from './mailbox.js';
 import { createSendGridRouter } from './sendgrid.js';
 import { CallCounters } from './stats.js';
 import { createZoomRouter } from './zoom.js';
 
+export { UNKNOWN_PATIENT_ID } from './canvas-oauth-accounts.js';
 export { DEMO_PATIENTS, FIXTURE_PATIENT, type DemoPatient } from './demo-data.js';
 export {
   faultSettingsByUpstreamSchema,
@@ -42,6 +47,15 @@ export interface SandboxOptions {
   zoomClientId: string;
   /** Client secret that the Zoom token endpoint accepts in HTTP Basic authentication. */
   zoomClientSecret: string;
+  /** Client id that the Canvas OAuth authorization and token endpoints accept. */
+  canvasOauthClientId: string;
+  /** Client secret that the Canvas OAuth token endpoint accepts. */
+  canvasOauthClientSecret: string;
+  /**
+   * Origin of the portal, such as `http://localhost:3000`, for the magic links
+   * `<portalOrigin>/auth/canvas?login_hint=<patient id>` in the emails put into the mailbox.
+   */
+  portalOrigin: string;
   /** Initial faults, e.g. parsed from SANDBOX_FAULTS with faultSettingsByUpstreamSchema. */
   faults?: FaultSettingsByUpstream;
   /** Logger for start-up, fault changes and errors. If omitted, a pino logger named `sandbox`. */
@@ -59,9 +73,11 @@ export interface Sandbox {
  * Creates the stand-ins for the portal's upstreams, each with fresh in-memory state. The router
  * serves the Canvas FHIR API at `/fhir`, seeded with demo data and the official FHIR R4 examples,
  * SendGrid at `/sendgrid`, FedEx Track API v1 at `/fedex` and Zoom's OAuth and Meetings API at
- * `/zoom`. It also serves the captured-mail viewer at `/mail`, and fault and call-count control
- * at `/faults` and `/stats`.
- * Rejects if a credential is empty, the initial faults are invalid or seeding fails.
+ * `/zoom`, and Canvas's OAuth 2.0 authorization-code flow for single sign-on at `/canvas-oauth`.
+ * It also serves the captured-mail viewer at `/mail`, which starts with one magic-link email per
+ * demo patient, and fault and call-count control at `/faults` and `/stats`.
+ * Rejects if a credential is empty, `portalOrigin` is not an origin, the initial faults are
+ * invalid or seeding fails.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const credentialNames = [
@@ -73,6 +89,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     'zoomAccountId',
     'zoomClientId',
     'zoomClientSecret',
+    'canvasOauthClientId',
+    'canvasOauthClientSecret',
   ] as const;
   for (const name of credentialNames) {
     if (!options[name]) {
@@ -81,6 +99,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       );
     }
   }
+  assertPortalOrigin(options.portalOrigin);
 
   const logger = options.logger ?? pino({ name: 'sandbox' });
   const faults = new FaultRegistry(faultSettingsByUpstreamSchema.parse(options.faults ?? {}));
@@ -88,12 +107,15 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     fhir: ['tokenRequests'],
     fedex: ['tokenRequests'],
     zoom: ['tokenRequests'],
+    'canvas-oauth': ['tokenRequests'],
   });
   const mailbox = new Mailbox();
+  deliverMagicLinks(mailbox, options.portalOrigin, DEMO_PATIENTS, new Date());
 
   const engine = new FhirEngine();
   const seedCounts = await seedFhirServer(engine, new Date());
   logger.info({ seeded: seedCounts }, 'sandbox FHIR server seeded');
+  const canvasAccounts = await buildCanvasAccounts(engine);
 
   const router = express.Router();
   router.use(
@@ -126,6 +148,20 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       accountId: options.zoomAccountId,
       clientId: options.zoomClientId,
       clientSecret: options.zoomClientSecret,
+      faults,
+      counters,
+      logger,
+    }),
+  );
+  router.use(
+    '/canvas-oauth',
+    createCanvasOAuthRouter({
+      clientId: options.canvasOauthClientId,
+      clientSecret: options.canvasOauthClientSecret,
+      accounts: canvasAccounts,
+      magicLinkPatients: DEMO_PATIENTS,
+      mailbox,
+      portalOrigin: options.portalOrigin,
       faults,
       counters,
       logger,

@@ -16,7 +16,12 @@ export const TEST_CREDENTIALS = {
   zoomAccountId: 'test-zoom-account',
   zoomClientId: 'test-zoom-client',
   zoomClientSecret: 'test-zoom-secret',
+  canvasOauthClientId: 'test-canvas-sso-client',
+  canvasOauthClientSecret: 'test-canvas-sso-secret',
 } as const;
+
+/** Portal origin of the magic links in test sandboxes, which serve no portal. */
+export const TEST_PORTAL_ORIGIN = 'http://localhost:3000';
 
 export interface RunningSandbox {
   /** URL of the mounted sandbox router, e.g. `http://127.0.0.1:43210/sandbox`. */
@@ -34,6 +39,7 @@ export interface RunningSandbox {
 export async function startSandbox(options: Partial<SandboxOptions> = {}): Promise<RunningSandbox> {
   const { router } = await createSandbox({
     ...TEST_CREDENTIALS,
+    portalOrigin: TEST_PORTAL_ORIGIN,
     logger: pino({ level: 'warn' }),
     ...options,
   });

@@ -4,7 +4,7 @@ import { recordAuditEvent } from '~/security/audit.server';
 import { singleton } from '~/utils/singleton.server';
 
 import { EmailCodeStrategy } from './email-code-strategy.server';
-import { createSession, getPatientSession, revokeSession } from './session.server';
+import { createSession, getPatientSession, revokeSession, type AuthMethod } from './session.server';
 
 export interface SignedIn {
   patientId: string;
@@ -24,11 +24,15 @@ export function getAuthenticator(): Authenticator<SignedIn> {
  * Ends any session the request already carries and starts a new one, so a session id known
  * before sign-in is never valid after it. Returns the Set-Cookie header of the new session.
  */
-export async function startSession(request: Request, signedIn: SignedIn): Promise<string> {
+export async function startSession(
+  request: Request,
+  signedIn: SignedIn,
+  authMethod: AuthMethod = 'email_code',
+): Promise<string> {
   const previous = await getPatientSession(request);
   if (previous) await revokeSession(previous.sessionId);
 
-  const { setCookie } = await createSession(signedIn.patientId, 'email_code');
+  const { setCookie } = await createSession(signedIn.patientId, authMethod);
   return setCookie;
 }
 

@@ -1,6 +1,6 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 
-export type UpstreamName = 'fhir' | 'sendgrid' | 'fedex' | 'zoom';
+export type UpstreamName = 'fhir' | 'sendgrid' | 'fedex' | 'zoom' | 'canvas-oauth';
 
 export type UpstreamFailure = 'timeout' | 'network' | 'http' | 'circuit_open' | 'malformed';
 

@@ -17,6 +17,10 @@ const REAL_SETTINGS = {
   ZOOM_ACCOUNT_ID: 'zoom-account',
   ZOOM_CLIENT_ID: 'zoom-client',
   ZOOM_CLIENT_SECRET: 'zoom-secret',
+  CANVAS_OAUTH_AUTHORIZE_URL: 'https://example.canvasmedical.com/auth/authorize/',
+  CANVAS_OAUTH_TOKEN_URL: 'https://example.canvasmedical.com/auth/token/',
+  CANVAS_OAUTH_CLIENT_ID: 'sso-client',
+  CANVAS_OAUTH_CLIENT_SECRET: 'sso-secret',
 };
 
 describe('parseEnv', () => {

@@ -13,6 +13,8 @@ export const SANDBOX_CREDENTIALS = {
   zoomAccountId: 'sandbox-zoom-account',
   zoomClientId: 'sandbox-zoom-client',
   zoomClientSecret: 'sandbox-zoom-secret',
+  canvasOauthClientId: 'sandbox-portal-sso',
+  canvasOauthClientSecret: 'sandbox-portal-sso-secret',
   sessionSecret: 'sandbox-session-secret-do-not-use-in-production',
 } as const;
 
@@ -50,6 +52,13 @@ const rawEnvSchema = z.object({
   FEDEX_API_BASE_URL: optionalUrl,
   FEDEX_CLIENT_ID: optionalText,
   FEDEX_CLIENT_SECRET: optionalText,
+
+  CANVAS_OAUTH_AUTHORIZE_URL: optionalUrl,
+  CANVAS_OAUTH_TOKEN_URL: optionalUrl,
+  CANVAS_OAUTH_CLIENT_ID: optionalText,
+  CANVAS_OAUTH_CLIENT_SECRET: optionalText,
+  /** Public origin of the portal, e.g. https://portal.example.com, for OAuth redirect URIs. */
+  PUBLIC_ORIGIN: optionalUrl,
 
   ZOOM_ACCOUNT_ID: optionalText,
   ZOOM_CLIENT_ID: optionalText,
@@ -139,6 +148,16 @@ export interface Env {
     clientSecret: string;
     userId: string;
   };
+  /** Canvas OAuth 2.0 authorization-code app for single sign-on from the EHR's magic link. */
+  canvasOauth: {
+    mode: UpstreamMode;
+    authorizeUrl: string;
+    tokenUrl: string;
+    clientId: string;
+    clientSecret: string;
+  };
+  /** Public origin for OAuth redirect URIs; undefined means the origin of each request. */
+  publicOrigin: string | undefined;
   notifications: {
     /** `in-process`: the web server also runs the notification jobs; `off`: `npm run worker` does. */
     worker: 'in-process' | 'off';
@@ -167,6 +186,12 @@ const UPSTREAM_SETTINGS = {
   sendgrid: ['SENDGRID_API_KEY', 'MAIL_FROM'],
   fedex: ['FEDEX_API_BASE_URL', 'FEDEX_CLIENT_ID', 'FEDEX_CLIENT_SECRET'],
   zoom: ['ZOOM_ACCOUNT_ID', 'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET'],
+  canvasOauth: [
+    'CANVAS_OAUTH_AUTHORIZE_URL',
+    'CANVAS_OAUTH_TOKEN_URL',
+    'CANVAS_OAUTH_CLIENT_ID',
+    'CANVAS_OAUTH_CLIENT_SECRET',
+  ],
 } as const satisfies Record<string, readonly (keyof RawEnv)[]>;
 
 export class EnvError extends Error {
@@ -203,6 +228,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const sendgridMode: UpstreamMode = raw.SENDGRID_API_KEY ? 'real' : 'sandbox';
   const fedexMode: UpstreamMode = raw.FEDEX_API_BASE_URL ? 'real' : 'sandbox';
   const zoomMode: UpstreamMode = raw.ZOOM_ACCOUNT_ID ? 'real' : 'sandbox';
+  const canvasOauthMode: UpstreamMode = raw.CANVAS_OAUTH_CLIENT_ID ? 'real' : 'sandbox';
 
   return {
     nodeEnv: raw.NODE_ENV,
@@ -290,6 +316,23 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             clientSecret: SANDBOX_CREDENTIALS.zoomClientSecret,
             userId: raw.ZOOM_USER_ID,
           },
+    canvasOauth:
+      canvasOauthMode === 'real'
+        ? {
+            mode: 'real',
+            authorizeUrl: required(raw.CANVAS_OAUTH_AUTHORIZE_URL),
+            tokenUrl: required(raw.CANVAS_OAUTH_TOKEN_URL),
+            clientId: required(raw.CANVAS_OAUTH_CLIENT_ID),
+            clientSecret: required(raw.CANVAS_OAUTH_CLIENT_SECRET),
+          }
+        : {
+            mode: 'sandbox',
+            authorizeUrl: `${sandboxOrigin}/canvas-oauth/authorize`,
+            tokenUrl: `${sandboxOrigin}/canvas-oauth/token`,
+            clientId: SANDBOX_CREDENTIALS.canvasOauthClientId,
+            clientSecret: SANDBOX_CREDENTIALS.canvasOauthClientSecret,
+          },
+    publicOrigin: raw.PUBLIC_ORIGIN?.replace(/\/+$/, ''),
     notifications: {
       worker: raw.NOTIFICATION_WORKER,
       jobsIntervalSeconds: raw.NOTIFICATION_JOBS_INTERVAL_SECONDS,
@@ -309,7 +352,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       fhirMode === 'sandbox' ||
       sendgridMode === 'sandbox' ||
       fedexMode === 'sandbox' ||
-      zoomMode === 'sandbox',
+      zoomMode === 'sandbox' ||
+      canvasOauthMode === 'sandbox',
   };
 }
 

@@ -76,6 +76,9 @@ export default function Login() {
           {sending ? 'Sending code…' : 'Email me a code'}
         </button>
       </Form>
+      <p>
+        Have a Canvas account from your care team? <a href="/auth/canvas">Sign in with Canvas</a>
+      </p>
     </section>
   );
 }

@@ -5,6 +5,7 @@ export type AuditEventType =
   | 'sign_in.code_requested'
   | 'sign_in.code_verified'
   | 'sign_in.code_rejected'
+  | 'sign_in.canvas_sso'
   | 'session.logout';
 
 export interface AuditEvent {

@@ -38,6 +38,10 @@ function productionSettings(sandboxOrigin: string, databaseUrl: string): Record<
     ZOOM_ACCOUNT_ID: SANDBOX_CREDENTIALS.zoomAccountId,
     ZOOM_CLIENT_ID: SANDBOX_CREDENTIALS.zoomClientId,
     ZOOM_CLIENT_SECRET: SANDBOX_CREDENTIALS.zoomClientSecret,
+    CANVAS_OAUTH_AUTHORIZE_URL: `${sandboxOrigin}/sandbox/canvas-oauth/authorize`,
+    CANVAS_OAUTH_TOKEN_URL: `${sandboxOrigin}/sandbox/canvas-oauth/token`,
+    CANVAS_OAUTH_CLIENT_ID: SANDBOX_CREDENTIALS.canvasOauthClientId,
+    CANVAS_OAUTH_CLIENT_SECRET: SANDBOX_CREDENTIALS.canvasOauthClientSecret,
   };
 }
 
@@ -68,6 +72,8 @@ describe('production start', () => {
       'ZOOM_ACCOUNT_ID',
       'ZOOM_CLIENT_ID',
       'ZOOM_CLIENT_SECRET',
+      'CANVAS_OAUTH_CLIENT_ID',
+      'CANVAS_OAUTH_CLIENT_SECRET',
     ]) {
       expect(missingLine).toContain(name);
     }

@@ -38,6 +38,9 @@ export async function startPortalServer(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     EMBEDDED_DATABASE_DIR: path.join(dataDir, 'pglite'),
+    // Tests run the notification jobs themselves (POST /sandbox/jobs/run), so that background
+    // runs never change the upstream call counts or notifications a test checks.
+    NOTIFICATION_WORKER: 'off',
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...extraEnv,
   };
