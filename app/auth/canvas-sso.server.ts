@@ -104,9 +104,10 @@ class CanvasStrategy extends OAuth2Strategy<SignedIn> {
     const body: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = (body as { error?: unknown } | undefined)?.error;
+      // Only invalid_grant means the code itself is bad; any other error is on Canvas's side.
       throw new CanvasSignInError(
-        'code_rejected',
-        `Canvas token request failed with ${response.status}${typeof error === 'string' ? ` (${error})` : ''}`,
+        error === 'invalid_grant' ? 'code_rejected' : 'unavailable',
+        `Canvas token request failed with ${response.status}${typeof error === 'string' ? ` (${error.slice(0, 64)})` : ''}`,
       );
     }
     if (typeof body !== 'object' || body === null) {
@@ -162,8 +163,8 @@ export async function authenticateWithCanvas(request: Request): Promise<SignedIn
 function toSignInError(error: unknown): unknown {
   if (error instanceof OAuth2RequestError) {
     return new CanvasSignInError(
-      error.code === 'access_denied' ? 'denied' : 'code_rejected',
-      `Canvas returned ${error.code}`,
+      error.code === 'access_denied' ? 'denied' : 'unavailable',
+      `Canvas returned ${error.code.slice(0, 64)}`,
     );
   }
   if (error instanceof ReferenceError && /state/i.test(error.message)) {
@@ -179,8 +180,17 @@ function toSignInError(error: unknown): unknown {
   return error;
 }
 
-/** The Set-Cookie header that removes the state cookie once the callback has used it. */
-export function clearCanvasStateCookie(): string {
+/**
+ * Returns Set-Cookie headers that remove every state cookie the request carries. remix-auth-oauth2
+ * names each one `<name>:<random id>`, one per sign-in started. The callback removes them all, so
+ * a state works once; a new start removes the older ones, so they cannot pile up.
+ */
+export function clearCanvasStateCookies(request: Request): string[] {
+  const prefix = `${canvasStateCookieName()}:`;
   const secure = getEnv().session.cookieSecure ? '; Secure' : '';
-  return `${canvasStateCookieName()}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure}`;
+  const names = (request.headers.get('cookie') ?? '')
+    .split(';')
+    .map((part) => part.split('=')[0]?.trim() ?? '')
+    .filter((name) => name.startsWith(prefix) && /^[\w:.-]+$/.test(name));
+  return names.map((name) => `${name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure}`);
 }

@@ -1,6 +1,6 @@
 import { redirect } from 'react-router';
 
-import { authenticateWithCanvas } from '~/auth/canvas-sso.server';
+import { authenticateWithCanvas, clearCanvasStateCookies } from '~/auth/canvas-sso.server';
 
 import type { Route } from './+types/auth.canvas';
 
@@ -13,7 +13,15 @@ export async function loader({ request }: Route.LoaderArgs) {
     // A state belongs on the callback, never on the start of a sign-in.
     return redirect('/login/canvas-error?reason=state_mismatch', 303);
   }
-  // The strategy responds by throwing the redirect to Canvas.
-  await authenticateWithCanvas(request);
+  try {
+    await authenticateWithCanvas(request);
+  } catch (thrown) {
+    // The strategy responds by throwing the redirect to Canvas with the new state cookie. Older
+    // state cookies of this browser go, so they cannot pile up.
+    if (!(thrown instanceof Response)) throw thrown;
+    for (const cookie of clearCanvasStateCookies(request))
+      thrown.headers.append('set-cookie', cookie);
+    return thrown;
+  }
   return redirect('/login', 303);
 }

@@ -24,14 +24,18 @@ type Reason = keyof typeof EXPLANATIONS;
 
 export function loader({ request }: Route.LoaderArgs) {
   const reason = new URL(request.url).searchParams.get('reason');
-  return { reason: reason && reason in EXPLANATIONS ? (reason as Reason) : 'unavailable' };
+  const known = reason !== null && Object.hasOwn(EXPLANATIONS, reason);
+  return { reason: known ? (reason as Reason) : 'unavailable' };
 }
 
 export default function CanvasSignInError({ loaderData }: Route.ComponentProps) {
   return (
     <div className="narrow">
       <h1>Sign-in with Canvas did not finish</h1>
-      <p role="alert">{EXPLANATIONS[loaderData.reason]}</p>
+      <p>{EXPLANATIONS[loaderData.reason]}</p>
+      <p>
+        <a href="/auth/canvas">Try signing in with Canvas again</a>
+      </p>
       <p>
         <Link to="/login">Sign in with your email instead</Link>
       </p>

@@ -98,6 +98,39 @@ describe('Canvas single sign-on', () => {
     expect(await signedInPatient(patient)).toBe('demo-marcus');
   });
 
+  it('uses each state once', async () => {
+    const victim = new PatientClient(portal.baseUrl);
+    const authorize = await openMagicLink(victim, 'demo-ava');
+    const callback = await answerAtCanvas(authorize, 'allow', 'demo-ava');
+    expect(await followCallback(victim, callback)).toBe('/');
+    expect(await signedInPatient(victim)).toBe('demo-ava');
+
+    // Someone who saw the authorize URL gets a code for the same state as another patient.
+    const forged = await answerAtCanvas(authorize, 'allow', 'demo-marcus');
+    expect(await followCallback(victim, forged)).toBe('/login/canvas-error?reason=missing_state');
+    expect(await signedInPatient(victim)).toBe('demo-ava');
+  });
+
+  it('ends a callback without a state instead of starting over', async () => {
+    const client = new PatientClient(portal.baseUrl);
+    for (const query of ['?error=access_denied&state=', '?code=abc', '']) {
+      const response = await client.request(`/api/patient/auth/canvas-callback${query}`);
+      expect(response.status, query).toBe(303);
+      expect(response.headers.get('location'), query).toBe(
+        '/login/canvas-error?reason=missing_state',
+      );
+    }
+  });
+
+  it('shows the general explanation for an unknown reason', async () => {
+    const client = new PatientClient(portal.baseUrl);
+    for (const reason of ['__proto__', 'toString', 'nonsense']) {
+      const response = await client.request(`/login/canvas-error?reason=${reason}`);
+      expect(response.status, reason).toBe(200);
+      expect(await readPageHtml(response)).toContain('Canvas could not be reached');
+    }
+  });
+
   it('refuses a state that does not match the cookie', async () => {
     const client = new PatientClient(portal.baseUrl);
     const authorize = await openMagicLink(client, 'demo-ava');
