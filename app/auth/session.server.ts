@@ -9,6 +9,10 @@ import { apiError } from '~/http/api.server';
 
 /** Absolute lifetime of a session, whatever the activity. */
 export const SESSION_MAX_AGE_SECONDS = 4 * 60 * 60;
+
+/** A session unused this long ends, whatever its absolute limit. */
+export const SESSION_IDLE_SECONDS = 30 * 60;
+
 /** `sessions.last_seen_at` is written at most this often, to keep reads cheap. */
 const LAST_SEEN_WRITE_INTERVAL_SECONDS = 60;
 
@@ -80,7 +84,7 @@ function serializeSessionCookie(value: string, maxAgeSeconds: number): string {
 
 /**
  * Returns the session of the request, or undefined when the cookie is missing, its JWT fails
- * verification, or its row is revoked or expired.
+ * verification, or its row is revoked, expired, or unused for SESSION_IDLE_SECONDS.
  */
 export async function getPatientSession(request: Request): Promise<PatientSession | undefined> {
   const token = readCookie(request.headers.get('cookie'), sessionCookieName());
@@ -102,8 +106,9 @@ export async function getPatientSession(request: Request): Promise<PatientSessio
 
   const result = await getPool().query<{ patient_id: string; last_seen_at: Date }>(
     `SELECT patient_id, last_seen_at FROM sessions
-     WHERE id = $1 AND patient_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
-    [claims.sid, claims.sub],
+     WHERE id = $1 AND patient_id = $2 AND revoked_at IS NULL AND expires_at > now()
+       AND last_seen_at > now() - make_interval(secs => $3)`,
+    [claims.sid, claims.sub, SESSION_IDLE_SECONDS],
   );
   const row = result.rows[0];
   if (!row) return undefined;

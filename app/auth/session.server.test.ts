@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  startMigratedDatabase,
+  type MigratedDatabase,
+} from '../../tests/support/migrated-database';
+import { registerPool } from '~/db/pool.server';
+
+import {
+  createSession,
+  getPatientSession,
+  revokeSession,
+  sessionCookieName,
+  SESSION_IDLE_SECONDS,
+} from './session.server';
+
+let database: MigratedDatabase;
+
+beforeAll(async () => {
+  database = await startMigratedDatabase();
+  registerPool(database.pool);
+});
+
+afterAll(async () => {
+  await database?.stop();
+});
+
+/** Returns a request that carries the session cookie of a Set-Cookie header. */
+function requestWith(setCookie: string): Request {
+  const pair = setCookie.split(';')[0] ?? '';
+  return new Request('http://localhost/', { headers: { cookie: pair } });
+}
+
+async function newSession(method: 'email_code' | 'canvas_sso') {
+  const { sessionId, setCookie } = await createSession('p-session', method);
+  expect(setCookie.startsWith(`${sessionCookieName()}=`)).toBe(true);
+  return { sessionId, request: requestWith(setCookie) };
+}
+
+describe('session limits', () => {
+  it.each(['email_code', 'canvas_sso'] as const)('applies to %s sessions', async (method) => {
+    const fresh = await newSession(method);
+    expect(await getPatientSession(fresh.request)).toMatchObject({ patientId: 'p-session' });
+
+    const idle = await newSession(method);
+    await database.pool.query(
+      `UPDATE sessions SET last_seen_at = now() - make_interval(secs => $2) WHERE id = $1`,
+      [idle.sessionId, SESSION_IDLE_SECONDS + 1],
+    );
+    expect(await getPatientSession(idle.request)).toBeUndefined();
+
+    const expired = await newSession(method);
+    await database.pool.query(
+      `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [expired.sessionId],
+    );
+    expect(await getPatientSession(expired.request)).toBeUndefined();
+
+    const revoked = await newSession(method);
+    await revokeSession(revoked.sessionId);
+    expect(await getPatientSession(revoked.request)).toBeUndefined();
+  });
+});
