@@ -350,6 +350,14 @@ function setBaseSecurityHeaders(_request: Request, response: Response, next: Nex
   response.setHeader('x-content-type-options', 'nosniff');
   response.setHeader('referrer-policy', 'same-origin');
   response.setHeader('x-frame-options', 'DENY');
+  response.setHeader(
+    'permissions-policy',
+    'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()',
+  );
+  // Production always runs behind TLS; a browser then never tries plain HTTP for a year.
+  if (getEnv().isProduction) {
+    response.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  }
   next();
 }
 

@@ -70,6 +70,18 @@ export async function createSession(
   return { sessionId, setCookie: serializeSessionCookie(jwt, SESSION_MAX_AGE_SECONDS) };
 }
 
+/**
+ * Headers of a logout response: the cookie removed, and `Clear-Site-Data` so the browser also
+ * drops its cache and storage for the portal.
+ */
+export function logoutHeaders(): Record<string, string> {
+  return {
+    'set-cookie': clearSessionCookie(),
+    'clear-site-data': '"cache", "cookies", "storage"',
+    'cache-control': 'no-store',
+  };
+}
+
 /** Returns the Set-Cookie header that removes the session cookie. */
 export function clearSessionCookie(): string {
   return serializeSessionCookie('', 0);
@@ -144,6 +156,15 @@ export async function requirePatient(request: Request): Promise<PatientSession> 
 }
 
 /** Marks a session revoked; later requests with its cookie are treated as signed out. */
+/** Revokes every open session of the patient, on every device; returns how many it ended. */
+export async function revokeAllSessions(patientId: string): Promise<number> {
+  const result = await getPool().query(
+    'UPDATE sessions SET revoked_at = now() WHERE patient_id = $1 AND revoked_at IS NULL',
+    [patientId],
+  );
+  return result.rowCount ?? 0;
+}
+
 export async function revokeSession(sessionId: string): Promise<void> {
   await getPool().query(
     'UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL',

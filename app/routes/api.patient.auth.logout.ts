@@ -1,5 +1,5 @@
 import { endSession } from '~/auth/authenticator.server';
-import { clearSessionCookie } from '~/auth/session.server';
+import { logoutHeaders } from '~/auth/session.server';
 import { methodNotAllowed } from '~/http/api.server';
 
 import type { Route } from './+types/api.patient.auth.logout';
@@ -13,8 +13,5 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (request.method !== 'POST') return methodNotAllowed('POST');
 
   await endSession(request, context.requestId);
-  return new Response(null, {
-    status: 204,
-    headers: { 'set-cookie': clearSessionCookie(), 'cache-control': 'no-store' },
-  });
+  return new Response(null, { status: 204, headers: logoutHeaders() });
 }

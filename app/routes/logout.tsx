@@ -1,7 +1,7 @@
 import { redirect } from 'react-router';
 
 import { endSession } from '~/auth/authenticator.server';
-import { clearSessionCookie } from '~/auth/session.server';
+import { logoutHeaders } from '~/auth/session.server';
 
 import type { Route } from './+types/logout';
 
@@ -12,5 +12,5 @@ export function loader() {
 
 export async function action({ request, context }: Route.ActionArgs) {
   await endSession(request, context.requestId);
-  return redirect('/login?signedOut=1', { headers: { 'set-cookie': clearSessionCookie() } });
+  return redirect('/login?signedOut=1', { headers: logoutHeaders() });
 }

@@ -1,7 +1,10 @@
-import { requirePatient } from '~/auth/session.server';
+import { data, Form, redirect } from 'react-router';
+
+import { logoutHeaders, requirePatient, revokeAllSessions } from '~/auth/session.server';
 import { UpstreamError } from '~/clients/upstream-error.server';
 import { getPatientProfile, PatientNotFoundError } from '~/patients/profile.server';
 import { formatFhirDate } from '~/utils/dates';
+import { recordAuditEvent } from '~/security/audit.server';
 import { getLogger } from '~/utils/logger.server';
 
 import type { Route } from './+types/profile';
@@ -23,6 +26,23 @@ export async function loader({ request }: Route.LoaderArgs) {
   }
 }
 
+/** "Sign out everywhere": revokes every session of the patient, this one included. */
+export async function action({ request, context }: Route.ActionArgs) {
+  if (request.method !== 'POST') throw data(null, { status: 405, headers: { allow: 'GET, POST' } });
+  const session = await requirePatient(request);
+
+  const ended = await revokeAllSessions(session.patientId);
+  await recordAuditEvent({
+    type: 'session.logout_everywhere',
+    outcome: 'success',
+    patientId: session.patientId,
+    sessionId: session.sessionId,
+    requestId: context.requestId,
+    details: { sessionsEnded: ended },
+  });
+  return redirect('/login?signedOut=1', { status: 303, headers: logoutHeaders() });
+}
+
 export default function Profile({ loaderData }: Route.ComponentProps) {
   const { profile } = loaderData;
   if (!profile) {
@@ -32,6 +52,7 @@ export default function Profile({ loaderData }: Route.ComponentProps) {
         <p role="status" className="notice">
           Your details are unavailable right now. Please try again in a few minutes.
         </p>
+        <SignOutEverywhere />
       </>
     );
   }
@@ -66,6 +87,19 @@ export default function Profile({ loaderData }: Route.ComponentProps) {
           {profile.practitioner?.npi ? ` (NPI ${profile.practitioner.npi})` : ''}
         </dd>
       </dl>
+      <SignOutEverywhere />
     </>
+  );
+}
+
+function SignOutEverywhere() {
+  return (
+    <section aria-labelledby="devices-heading">
+      <h2 id="devices-heading">Your devices</h2>
+      <p>If you signed in on a device you no longer use, sign out on all of them at once.</p>
+      <Form method="post">
+        <button type="submit">Sign out everywhere</button>
+      </Form>
+    </section>
   );
 }

@@ -6,7 +6,8 @@ export type AuditEventType =
   | 'sign_in.code_verified'
   | 'sign_in.code_rejected'
   | 'sign_in.canvas_sso'
-  | 'session.logout';
+  | 'session.logout'
+  | 'session.logout_everywhere';
 
 export interface AuditEvent {
   type: AuditEventType;

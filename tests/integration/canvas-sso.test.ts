@@ -204,10 +204,27 @@ describe('Canvas single sign-on', () => {
 
     const logout = await client.postForm('/logout', {});
     expect([302, 303]).toContain(logout.status);
+    expect(logout.headers.get('clear-site-data')).toBe('"cache", "cookies", "storage"');
+    // Outside production the portal may run on plain HTTP, so it sends no HSTS.
+    expect(logout.headers.get('strict-transport-security')).toBeNull();
 
     const reused = new PatientClient(portal.baseUrl);
     reused.setCookie(cookieName, sessionCookie ?? '');
     expect(await signedInPatient(reused)).toBeUndefined();
+  });
+
+  it('signs out every device of the patient from the profile', async () => {
+    const phone = await signInWithCanvas('demo-priya');
+    const laptop = await signInWithCanvas('demo-priya');
+    const other = await signInWithCanvas('demo-ava');
+
+    const response = await phone.postForm('/profile', {});
+
+    expect(response.status).toBe(303);
+    expect(response.headers.get('clear-site-data')).toContain('"cookies"');
+    expect(await signedInPatient(phone)).toBeUndefined();
+    expect(await signedInPatient(laptop)).toBeUndefined();
+    expect(await signedInPatient(other)).toBe('demo-ava');
   });
 
   it('finds each magic link in the sandbox mailbox', async () => {

@@ -137,6 +137,14 @@ describe('production build', () => {
     expect((await fetch(`${portal.baseUrl}/sandbox/mail`)).status).toBe(404);
   });
 
+  it('tells browsers to use HTTPS for a year', async () => {
+    const response = await fetch(`${portal.baseUrl}/login`);
+    expect(response.headers.get('strict-transport-security')).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
+    expect(response.headers.get('permissions-policy')).toContain('camera=()');
+  });
+
   it('signs in against configured upstreams', async () => {
     const patient = demoPatient(2);
     const client = new PatientClient(portal.baseUrl);
