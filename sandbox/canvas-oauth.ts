@@ -24,7 +24,7 @@ import {
   parseAuthorizationRequest,
   type AuthorizationRequest,
 } from './canvas-oauth-request.js';
-import { secretsEqual } from './credentials.js';
+import { parseBasicCredentials, secretsEqual } from './credentials.js';
 import { createFaultInjector, type FaultRegistry } from './faults.js';
 import type { SandboxPatient } from './demo-data.js';
 import { buildMagicLink, deliverMagicLinks } from './magic-links.js';
@@ -470,35 +470,6 @@ function authenticateClient(
     };
   }
   return { ok: true, clientId };
-}
-
-/**
- * Parses `Authorization: Basic`, whose id and secret are form-urlencoded (RFC 6749 section 2.3.1).
- * Returns undefined for any other header.
- */
-// NOTE: fhir-auth.ts has the same parser as a private function. Both can move to credentials.ts.
-function parseBasicCredentials(
-  header: string | undefined,
-): { clientId: string; clientSecret: string } | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!match?.[1]) {
-    return undefined;
-  }
-
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  if (separator < 0) {
-    return undefined;
-  }
-
-  try {
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, separator).replaceAll('+', ' ')),
-      clientSecret: decodeURIComponent(decoded.slice(separator + 1).replaceAll('+', ' ')),
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Redirects with 303 to the checked redirect_uri with `parameters` and `state` added. */

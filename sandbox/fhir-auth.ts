@@ -5,7 +5,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
-import { parseBearerToken, secretsEqual } from './credentials.js';
+import { parseBasicCredentials, parseBearerToken, secretsEqual } from './credentials.js';
 
 /** Lifetime of an access token in seconds, returned as `expires_in`. */
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
@@ -167,29 +167,4 @@ function sendUnauthorized(res: Response, challenge: string, outcome: OperationOu
     .set('WWW-Authenticate', challenge)
     .type('application/fhir+json')
     .send(JSON.stringify(outcome));
-}
-
-/**
- * Parses `Authorization: Basic`, whose id and secret are form-urlencoded (RFC 6749 section 2.3.1).
- */
-function parseBasicCredentials(header: string | undefined): ClientCredentials | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!match?.[1]) {
-    return undefined;
-  }
-
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  if (separator < 0) {
-    return undefined;
-  }
-
-  try {
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, separator).replaceAll('+', ' ')),
-      clientSecret: decodeURIComponent(decoded.slice(separator + 1).replaceAll('+', ' ')),
-    };
-  } catch {
-    return undefined;
-  }
 }

@@ -11,13 +11,13 @@ import { BadRequestError } from './api.server';
  * of the upstream timeout. A retry waits this long after such a failure before it looks for the
  * write, so that it finds a write that was still in flight.
  */
-// NOTE: an upstream that takes longer than this to finish a write can still cause a duplicate;
-// the bound is a guess at how long a request outlives its client, not a guarantee.
+// NOTE: the bound is a guess at how long a request outlives its client, not a guarantee. An
+// upstream that takes longer to finish a write can still cause a duplicate.
 const SETTLE_TIMEOUTS = 2;
 
 /**
  * Waits as long as a write whose response was lost may still be running at the upstream, so that
- * a check after it sees the write if it happened.
+ * a check afterwards finds the write if it happened.
  */
 export function waitForLostWriteToSettle(): Promise<void> {
   const settleMs = SETTLE_TIMEOUTS * getEnv().upstreamTimeoutMs;

@@ -9,8 +9,8 @@ import { NO_PRACTITIONER_MESSAGE } from './message';
 export type MessagingFailure = RequestFailure;
 
 /**
- * Turns a known failure into the response for the patient and logs it by id; rethrows anything
- * else, which the app's error handling reports as a 500.
+ * Turns a known failure into the response for the patient and logs it by id. Anything else is
+ * rethrown, and the app's error handling reports it as a 500.
  */
 export function describeMessagingFailure(
   error: unknown,

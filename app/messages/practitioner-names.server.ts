@@ -17,7 +17,7 @@ interface CachedName {
 }
 
 /**
- * A cache of practitioner names in this process. Names change rarely, and without it every
+ * Returns this process's cache of practitioner names. Names change rarely, and without it every
  * poll of a conversation would read the same Practitioner again. It contains no patient data.
  */
 function nameCache(): Map<string, CachedName> {

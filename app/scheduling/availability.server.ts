@@ -19,7 +19,7 @@ import { formatIsoWithOffset, localDateOf, zonedDayRange } from './zoned-time';
 
 const MINUTE_MS = 60_000;
 /** Appointments that start this long before a window can still reach into it. */
-const LONGEST_VISIT_MS = 24 * 60 * MINUTE_MS;
+const MAX_VISIT_MS = 24 * 60 * MINUTE_MS;
 
 /**
  * Returns the open slots on `date`, a calendar day in the patient's time zone, for the
@@ -143,7 +143,7 @@ function searchPractitionerAppointments(
   return searchResources('Appointment', {
     practitioner: `Practitioner/${practitionerId}`,
     date: [
-      `ge${new Date(window.start.getTime() - LONGEST_VISIT_MS).toISOString()}`,
+      `ge${new Date(window.start.getTime() - MAX_VISIT_MS).toISOString()}`,
       `lt${window.end.toISOString()}`,
     ],
   });

@@ -90,7 +90,7 @@ async function book(context: SchedulingContext, input: SlotInput): Promise<Booke
       timeZone: context.timeZone,
     });
   } catch (error) {
-    // NOTE: a Zoom create that timed out may still make its meeting, which nothing deletes; the
+    // NOTE: a Zoom create that timed out may still make its meeting, and nothing deletes it. The
     // portal would have to list the host's meetings to find it.
     await releaseHold(booking.id);
     throw error;
