@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from '@react-router/express';
 import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import onHeaders from 'on-headers';
 import type pg from 'pg';
 import type { ServerBuild } from 'react-router';
 
@@ -15,6 +16,10 @@ import {
   startNotificationWorker,
   type NotificationWorker,
 } from './app/notifications/worker.server';
+import {
+  createCspNonce,
+  NON_DOCUMENT_CONTENT_SECURITY_POLICY,
+} from './app/security/content-security-policy.server';
 import { getLogger } from './app/utils/logger.server';
 import type { EmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
@@ -238,12 +243,15 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
   const getLoadContext = (request: Request, response: Response) => ({
     clientIp: request.ip ?? 'unknown',
     requestId: String(response.locals.requestId),
+    cspNonce: createCspNonce(),
   });
 
-  // Pages and data show patient information: no browser or proxy may keep a copy. Routes that
-  // can be cached set their own header, which replaces this one.
+  // Pages and data show patient information: no browser or proxy may keep a copy. A route that
+  // may be cached sets its own header, and then this one is left out.
   const noStore = (_request: Request, response: Response, next: NextFunction) => {
-    response.setHeader('cache-control', 'no-store');
+    onHeaders(response, () => {
+      if (!response.hasHeader('cache-control')) response.setHeader('cache-control', 'no-store');
+    });
     next();
   };
 
@@ -346,7 +354,11 @@ function handleUnexpectedError(
   }
 }
 
-function setBaseSecurityHeaders(_request: Request, response: Response, next: NextFunction): void {
+function setBaseSecurityHeaders(request: Request, response: Response, next: NextFunction): void {
+  // Pages get a policy with a nonce from entry.server.tsx; the sandbox's own pages get none.
+  if (request.path.startsWith('/api/') || HEALTH_PATHS.has(request.path)) {
+    response.setHeader('content-security-policy', NON_DOCUMENT_CONTENT_SECURITY_POLICY);
+  }
   response.setHeader('x-content-type-options', 'nosniff');
   response.setHeader('referrer-policy', 'same-origin');
   response.setHeader('x-frame-options', 'DENY');

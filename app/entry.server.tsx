@@ -1,12 +1,19 @@
 import { PassThrough } from 'node:stream';
 
-import type { ActionFunctionArgs, EntryContext, LoaderFunctionArgs } from 'react-router';
+import type {
+  ActionFunctionArgs,
+  AppLoadContext,
+  EntryContext,
+  LoaderFunctionArgs,
+} from 'react-router';
 import { createReadableStreamFromReadable } from '@react-router/node';
 import { ServerRouter } from 'react-router';
 import { isbot } from 'isbot';
 import type { RenderToPipeableStreamOptions } from 'react-dom/server';
 import { renderToPipeableStream } from 'react-dom/server';
 
+import { getEnv } from '~/config/env.server';
+import { documentContentSecurityPolicy } from '~/security/content-security-policy.server';
 import { getLogger } from '~/utils/logger.server';
 
 export const streamTimeout = 5_000;
@@ -16,7 +23,14 @@ export default function handleRequest(
   responseStatusCode: number,
   responseHeaders: Headers,
   routerContext: EntryContext,
+  loadContext: AppLoadContext,
 ) {
+  const nonce = loadContext.cspNonce;
+  responseHeaders.set(
+    'Content-Security-Policy',
+    documentContentSecurityPolicy(nonce, { development: !getEnv().isProduction }),
+  );
+
   // https://httpwg.org/specs/rfc9110.html#HEAD
   if (request.method.toUpperCase() === 'HEAD') {
     return new Response(null, {
@@ -42,8 +56,9 @@ export default function handleRequest(
     );
 
     const { pipe, abort } = renderToPipeableStream(
-      <ServerRouter context={routerContext} url={request.url} />,
+      <ServerRouter context={routerContext} url={request.url} nonce={nonce} />,
       {
+        nonce,
         [readyOption]() {
           shellRendered = true;
           const body = new PassThrough({

@@ -7,5 +7,7 @@ declare module 'react-router' {
     clientIp: string;
     /** Id of this request in the logs, also sent back as `X-Request-Id`. */
     requestId: string;
+    /** Nonce of this response's Content-Security-Policy, carried by every script the page runs. */
+    cspNonce: string;
   }
 }

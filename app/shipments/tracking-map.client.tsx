@@ -4,10 +4,7 @@ import './tracking-map.css';
 import { divIcon } from 'leaflet';
 import { MapContainer, Marker, TileLayer } from 'react-leaflet';
 
-/** CARTO Voyager raster tiles; OSM and CARTO require the attribution below. */
-const TILE_URL = 'https://{s}.basemaps.cartocdn.com/rastertiles/voyager/{z}/{x}/{y}{r}.png';
-const TILE_ATTRIBUTION =
-  '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors &copy; <a href="https://carto.com/attributions">CARTO</a>';
+import { TILE_ATTRIBUTION, TILE_URL } from './map-tiles';
 
 const pulsingDot = divIcon({
   className: 'tracking-pulse',

@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../db/embedded';
+import {
+  expectStrictDocumentPolicy,
+  parseContentSecurityPolicy,
+} from '../support/content-security-policy';
 import { demoPatient, PatientClient, readSignInCode } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -143,6 +147,13 @@ describe('production build', () => {
       'max-age=31536000; includeSubDomains',
     );
     expect(response.headers.get('permissions-policy')).toContain('camera=()');
+  });
+
+  it('nonces scripts and links styles', async () => {
+    const response = await fetch(`${portal.baseUrl}/login`);
+    const header = response.headers.get('content-security-policy');
+    expectStrictDocumentPolicy(header, await response.text());
+    expect(parseContentSecurityPolicy(header).get('style-src')).toEqual(["'self'"]);
   });
 
   it('signs in against configured upstreams', async () => {
