@@ -71,7 +71,7 @@ async function main(): Promise<void> {
 
   app.use(compression());
   app.use(rejectOversizedBody);
-  app.use('/api', rejectCrossSiteRequest);
+  app.use(rejectCrossSiteRequest);
 
   const { embedded, pool } = await startDatabase(env, readiness);
   if (env.fhir.mode === 'sandbox' && !env.isProduction) {
@@ -381,22 +381,28 @@ function rejectUnsupportedMethod(request: Request, response: Response, next: Nex
 }
 
 /**
- * Rejects a state-changing API request sent by another site: its `Origin` names another host,
- * or the browser marks it `Sec-Fetch-Site: cross-site`. Requests without either header come from
- * non-browser clients, which carry no patient's cookie unless given one.
+ * Rejects a state-changing request (a form post or an API write) sent by another site: its
+ * `Origin` names another origin, or the browser marks it `Sec-Fetch-Site: cross-site`. Requests
+ * without either header come from non-browser clients, which carry no patient's cookie unless
+ * given one. Behind a proxy the portal's origin is PUBLIC_ORIGIN; otherwise the Host header.
  */
 function rejectCrossSiteRequest(request: Request, response: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(request.method)) return next();
 
   const origin = request.get('origin');
-  const originHost = origin ? parseHost(origin) : undefined;
-  const crossOrigin = origin !== undefined && originHost !== request.get('host');
+  const publicOrigin = getEnv().publicOrigin;
+  const crossOrigin =
+    origin !== undefined &&
+    (publicOrigin ? origin !== publicOrigin : parseHost(origin) !== request.get('host'));
   const crossSite = request.get('sec-fetch-site') === 'cross-site';
   if (!crossOrigin && !crossSite) return next();
 
-  response.status(403).json({
-    error: { code: 'cross_site_request', message: 'Requests from other sites are not accepted.' },
-  });
+  const message = 'Requests from other sites are not accepted.';
+  if (request.path.startsWith('/api/')) {
+    response.status(403).json({ error: { code: 'cross_site_request', message } });
+  } else {
+    response.status(403).type('text/plain').send(message);
+  }
 }
 
 function parseHost(origin: string): string | undefined {
