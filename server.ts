@@ -16,6 +16,7 @@ import {
   startNotificationWorker,
   type NotificationWorker,
 } from './app/notifications/worker.server';
+import { finishAccessRecord } from './app/security/access-audit.server';
 import {
   createCspNonce,
   NON_DOCUMENT_CONTENT_SECURITY_POLICY,
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     await mountSandbox(app, env);
     app.post('/sandbox/jobs/run', express.json(), runNotificationJobsNow);
     app.post('/sandbox/shipments/:trackingNumber/advance', advanceDemoShipment);
+    app.get('/sandbox/audit-events', listAuditEvents);
   }
 
   app.use(compression());
@@ -212,6 +214,29 @@ async function advanceDemoShipment(request: Request, response: Response): Promis
   response.json({ trackingNumber, status: next });
 }
 
+/**
+ * Lists audit events for one request id or one patient, oldest first, so tests and developers
+ * can see what the trail recorded (sandbox only).
+ */
+async function listAuditEvents(request: Request, response: Response): Promise<void> {
+  const { getPool } = await import('./app/db/pool.server');
+  const requestId = typeof request.query.requestId === 'string' ? request.query.requestId : null;
+  const patientId = typeof request.query.patientId === 'string' ? request.query.patientId : null;
+  if (requestId === null && patientId === null) {
+    response.status(400).json({ error: 'Send requestId or patientId.' });
+    return;
+  }
+  const result = await getPool().query(
+    `SELECT occurred_at, event_type, outcome, patient_id, session_id, request_id, action,
+            resource_type, resource_id, client_ip, details
+     FROM audit_events
+     WHERE ($1::text IS NULL OR request_id = $1) AND ($2::text IS NULL OR patient_id = $2)
+     ORDER BY id`,
+    [requestId, patientId],
+  );
+  response.json(result.rows);
+}
+
 async function mountSandbox(app: express.Express, env: Env): Promise<void> {
   const { createSandbox } = await import('./sandbox/index');
   const { faultSettingsByUpstreamSchema } = await import('./sandbox/faults');
@@ -261,7 +286,12 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
     const build = (await import(
       new URL('./build/server/index.js', import.meta.url).href
     )) as ServerBuild;
-    app.all('*splat', noStore, createRequestHandler({ build, getLoadContext }));
+    app.all(
+      '*splat',
+      noStore,
+      auditPatientDataAccess,
+      createRequestHandler({ build, getLoadContext }),
+    );
     return;
   }
 
@@ -274,12 +304,31 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
   app.all(
     '*splat',
     noStore,
+    auditPatientDataAccess,
     createRequestHandler({
       build: () =>
         viteServer.ssrLoadModule('virtual:react-router/server-build') as Promise<ServerBuild>,
       getLoadContext,
     }),
   );
+}
+
+/**
+ * Writes the audit row of a request that read or changed patient data (or was refused), once
+ * its response is over. The routes mark such requests when they check the session.
+ */
+function auditPatientDataAccess(request: Request, response: Response, next: NextFunction): void {
+  response.once('close', () => {
+    void finishAccessRecord({
+      requestId: String(response.locals.requestId),
+      method: request.method,
+      path: request.path,
+      status: response.statusCode,
+      clientIp: request.ip ?? 'unknown',
+      completed: response.writableFinished,
+    });
+  });
+  next();
 }
 
 function assignRequestId(request: Request, response: Response, next: NextFunction): void {

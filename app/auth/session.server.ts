@@ -6,6 +6,7 @@ import { redirect } from 'react-router';
 import { getEnv } from '~/config/env.server';
 import { getPool } from '~/db/pool.server';
 import { apiError } from '~/http/api.server';
+import { noteAuthorizedPatient, noteDeniedAccess } from '~/security/access-audit.server';
 
 /** Absolute lifetime of a session, whatever the activity. */
 export const SESSION_MAX_AGE_SECONDS = 4 * 60 * 60;
@@ -137,8 +138,13 @@ export async function getPatientSession(request: Request): Promise<PatientSessio
  */
 export async function requirePatient(request: Request): Promise<PatientSession> {
   const session = await getPatientSession(request);
-  if (session) return session;
+  if (session) {
+    noteAuthorizedPatient(request, session);
+    return session;
+  }
 
+  const hasCookie = readCookie(request.headers.get('cookie'), sessionCookieName()) !== undefined;
+  noteDeniedAccess(request, hasCookie ? 'session_ended' : 'no_session');
   const url = new URL(request.url);
   if (url.pathname.startsWith('/api/')) {
     throw apiError(
@@ -155,7 +161,6 @@ export async function requirePatient(request: Request): Promise<PatientSession> 
   throw redirect(loginUrl, { headers: { 'set-cookie': clearSessionCookie() } });
 }
 
-/** Marks a session revoked; later requests with its cookie are treated as signed out. */
 /** Revokes every open session of the patient, on every device; returns how many it ended. */
 export async function revokeAllSessions(patientId: string): Promise<number> {
   const result = await getPool().query(
@@ -165,6 +170,7 @@ export async function revokeAllSessions(patientId: string): Promise<number> {
   return result.rowCount ?? 0;
 }
 
+/** Marks a session revoked; later requests with its cookie are treated as signed out. */
 export async function revokeSession(sessionId: string): Promise<void> {
   await getPool().query(
     'UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL',

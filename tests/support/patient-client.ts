@@ -42,6 +42,11 @@ export class PatientClient {
     });
   }
 
+  /** The Cookie header this client sends, to replay it from another client. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
   cookie(name: string): string | undefined {
     return this.cookies.get(name);
   }

@@ -1,0 +1,220 @@
+import { getPool } from '~/db/pool.server';
+import { getLogger } from '~/utils/logger.server';
+import { singleton } from '~/utils/singleton.server';
+
+/**
+ * Why a request for patient data had no patient: no session cookie at all, or a cookie whose
+ * session is not valid (ended by idleness or age, revoked, or failing verification).
+ */
+export type AccessDenialReason = 'no_session' | 'session_ended';
+
+/** One request's use of patient data, collected while it runs and written when it ends. */
+interface AccessRecord {
+  patientId?: string;
+  sessionId?: string;
+  denial?: AccessDenialReason;
+}
+
+/** A request as server.ts sees it once the response is over. */
+export interface FinishedRequest {
+  requestId: string;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  status: number;
+  clientIp: string;
+  /** False when the client went away before the response was complete. */
+  completed: boolean;
+}
+
+export type AccessOutcome = 'success' | 'failure' | 'denied';
+
+/** The resource a route reads or changes, as recorded in `audit_events`. */
+export interface AuditedResource {
+  resourceType: string;
+  /** The id the request named (path parameter), or the patient's own id for their record. */
+  resourceId?: string;
+  action: 'read' | 'create' | 'update' | 'delete';
+  /** Further resource types a composite page (the dashboard) reads. */
+  includes?: string[];
+}
+
+const RECORDS_KEY = 'access-audit-records';
+
+/**
+ * Open records by request id. server.ts and the React Router build load separate copies of this
+ * module, so the map lives in a process-wide singleton.
+ */
+function openRecords(): Map<string, AccessRecord> {
+  return singleton(RECORDS_KEY, () => new Map<string, AccessRecord>());
+}
+
+function recordFor(request: Request): AccessRecord | undefined {
+  const requestId = request.headers.get('x-request-id');
+  if (!requestId) return undefined;
+
+  const records = openRecords();
+  let record = records.get(requestId);
+  if (!record) {
+    record = {};
+    records.set(requestId, record);
+  }
+  return record;
+}
+
+/** Marks the request as one for this patient's data; called once the session is verified. */
+export function noteAuthorizedPatient(
+  request: Request,
+  session: { patientId: string; sessionId: string },
+): void {
+  const record = recordFor(request);
+  if (!record) return;
+
+  record.patientId = session.patientId;
+  record.sessionId = session.sessionId;
+}
+
+/**
+ * Marks the request as a refused attempt on patient data. `patientId` is the patient the ended
+ * session belonged to, when known.
+ */
+export function noteDeniedAccess(
+  request: Request,
+  reason: AccessDenialReason,
+  patientId?: string,
+): void {
+  const record = recordFor(request);
+  if (!record) return;
+
+  record.denial = reason;
+  if (patientId) record.patientId = patientId;
+}
+
+/** Patient-data routes: path pattern, with the resource id (if any) as the first group. */
+const ROUTE_RESOURCES: {
+  pattern: RegExp;
+  resourceType: string;
+  includes?: string[];
+  ownRecord?: boolean;
+  writeAction?: AuditedResource['action'];
+}[] = [
+  {
+    pattern: /^\/(?:_root)?$/,
+    resourceType: 'Patient',
+    ownRecord: true,
+    includes: ['MedicationRequest', 'Shipment', 'Appointment', 'Notification'],
+  },
+  { pattern: /^\/(?:api\/patient\/)?profile$/, resourceType: 'Patient', ownRecord: true },
+  { pattern: /^\/(?:api\/patient\/)?prescriptions$/, resourceType: 'MedicationRequest' },
+  { pattern: /^\/(?:api\/patient\/)?shipments$/, resourceType: 'Shipment' },
+  { pattern: /^\/(?:shipments\/track|api\/patient\/tracking)\/([^/]+)$/, resourceType: 'Shipment' },
+  {
+    pattern: /^\/(?:api\/patient\/)?messages$/,
+    resourceType: 'Communication',
+    writeAction: 'create',
+  },
+  { pattern: /^\/scheduling$/, resourceType: 'Appointment', writeAction: 'create' },
+  { pattern: /^\/api\/patient\/appointments$/, resourceType: 'Appointment', writeAction: 'create' },
+  { pattern: /^\/api\/patient\/availability$/, resourceType: 'Slot' },
+  {
+    pattern: /^\/(?:scheduling|api\/patient)\/appointments\/([^/]+)\/reschedule$/,
+    resourceType: 'Appointment',
+  },
+  {
+    pattern: /^\/(?:scheduling|api\/patient)\/appointments\/([^/]+)\/cancel$/,
+    resourceType: 'Appointment',
+  },
+  { pattern: /^\/(?:api\/patient\/)?notifications(?:\/read-all)?$/, resourceType: 'Notification' },
+  { pattern: /^\/api\/patient\/notifications\/([^/]+)\/read$/, resourceType: 'Notification' },
+];
+
+/**
+ * Names the resource a patient-data path reads or changes. Page data requests
+ * (`/messages.data`, `/_root.data`) count as their page. Unknown paths are recorded by path.
+ */
+export function resourceForPath(
+  method: string,
+  path: string,
+  patientId: string | undefined,
+): AuditedResource {
+  const pagePath = path.replace(/\.data$/, '');
+  const read = method === 'GET' || method === 'HEAD';
+  for (const route of ROUTE_RESOURCES) {
+    const match = route.pattern.exec(pagePath);
+    if (!match) continue;
+
+    const pathId = match[1] === undefined ? undefined : safeDecode(match[1]);
+    return {
+      resourceType: route.resourceType,
+      resourceId: pathId ?? (route.ownRecord ? patientId : undefined),
+      action: read ? 'read' : (route.writeAction ?? 'update'),
+      ...(route.includes ? { includes: route.includes } : {}),
+    };
+  }
+  return { resourceType: 'unknown', resourceId: pagePath, action: read ? 'read' : 'update' };
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The outcome of a finished request: refused when the session was missing or ended, or when
+ * the status was 401, 403 or 404 (another patient's id gets the same 404 as an unknown one).
+ */
+export function accessOutcome(status: number, completed: boolean, denied: boolean): AccessOutcome {
+  if (denied || status === 401 || status === 403 || status === 404) return 'denied';
+  if (!completed || status >= 400) return 'failure';
+  return 'success';
+}
+
+/**
+ * Writes the audit row of a request that touched patient data, once its response is over.
+ * Requests that never asked for a patient (sign-in pages, assets) have no record and write
+ * nothing. A failed write is logged, not thrown: the response has already gone.
+ */
+export async function finishAccessRecord(finished: FinishedRequest): Promise<void> {
+  const records = openRecords();
+  const record = records.get(finished.requestId);
+  if (!record) return;
+  records.delete(finished.requestId);
+
+  const resource = resourceForPath(finished.method, finished.path, record.patientId);
+  const outcome = accessOutcome(finished.status, finished.completed, record.denial !== undefined);
+  const details: Record<string, string | number | boolean | string[]> = {
+    method: finished.method,
+    status: finished.status,
+  };
+  if (record.denial) details.reason = record.denial;
+  if (resource.includes) details.includes = resource.includes;
+  if (!finished.completed) details.aborted = true;
+
+  try {
+    await getPool().query(
+      `INSERT INTO audit_events
+         (event_type, outcome, patient_id, session_id, request_id, action, resource_type,
+          resource_id, client_ip, details)
+       VALUES ('patient_data.access', $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        outcome,
+        record.patientId ?? null,
+        record.denial ? null : (record.sessionId ?? null),
+        finished.requestId,
+        resource.action,
+        resource.resourceType,
+        resource.resourceId ?? null,
+        finished.clientIp,
+        JSON.stringify(details),
+      ],
+    );
+  } catch (error) {
+    getLogger().error(
+      { err: { message: (error as Error).message }, requestId: finished.requestId },
+      'access audit event could not be written',
+    );
+  }
+}
