@@ -9,6 +9,7 @@ export default defineConfig({
       'app/**/*.test.{ts,tsx}',
       'db/**/*.test.ts',
       'sandbox/**/*.test.ts',
+      'scripts/**/*.test.ts',
       'tests/integration/**/*.test.ts',
     ],
     environment: 'node',
