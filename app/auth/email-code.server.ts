@@ -100,6 +100,7 @@ export async function requestSignInCode(email: string, context: RequestContext):
     outcome: 'success',
     patientId,
     requestId: context.requestId,
+    clientIp: context.clientIp,
     details: { challengeId, knownPatient: patientId !== undefined },
   });
 

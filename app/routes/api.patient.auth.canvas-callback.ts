@@ -33,6 +33,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
       outcome: 'success',
       patientId: signedIn.patientId,
       requestId: context.requestId,
+      clientIp: context.clientIp,
     });
     getLogger().info(
       { patientId: signedIn.patientId, requestId: context.requestId },
@@ -49,6 +50,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
       type: 'sign_in.canvas_sso',
       outcome: 'failure',
       requestId: context.requestId,
+      clientIp: context.clientIp,
       details: { reason: error.reason },
     });
     return redirect(`/login/canvas-error?reason=${error.reason}`, { status: 303, headers });

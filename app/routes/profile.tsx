@@ -38,6 +38,7 @@ export async function action({ request, context }: Route.ActionArgs) {
     patientId: session.patientId,
     sessionId: session.sessionId,
     requestId: context.requestId,
+    clientIp: context.clientIp,
     details: { sessionsEnded: ended },
   });
   return redirect('/login?signedOut=1', { status: 303, headers: logoutHeaders() });

@@ -15,6 +15,7 @@ export interface AuditEvent {
   patientId?: string | null;
   sessionId?: string;
   requestId?: string;
+  clientIp?: string;
   /** Ids and reasons only: never names, emails, codes or tokens. */
   details?: Record<string, string | number | boolean>;
 }
@@ -26,14 +27,16 @@ export interface AuditEvent {
 export async function recordAuditEvent(event: AuditEvent): Promise<void> {
   try {
     await getPool().query(
-      `INSERT INTO audit_events (event_type, outcome, patient_id, session_id, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+      `INSERT INTO audit_events
+         (event_type, outcome, patient_id, session_id, request_id, client_ip, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
         event.type,
         event.outcome,
         event.patientId ?? null,
         event.sessionId ?? null,
         event.requestId ?? null,
+        event.clientIp ?? null,
         JSON.stringify(event.details ?? {}),
       ],
     );

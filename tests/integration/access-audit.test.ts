@@ -143,6 +143,21 @@ describe('patient data access audit', () => {
     expect(row?.resource_type).toBe('Communication');
   });
 
+  it('records the client IP of a code request', async () => {
+    const response = await new PatientClient(portal.baseUrl).postJson(
+      '/api/patient/auth/send-code',
+      { email: demoPatient(1).email },
+    );
+    expect(response.status).toBe(202);
+    const requestId = response.headers.get('x-request-id') ?? '';
+    const rows = (await (
+      await fetch(`${portal.baseUrl}/sandbox/audit-events?${new URLSearchParams({ requestId })}`)
+    ).json()) as AuditRow[];
+    const requested = rows.find((row) => row.event_type === 'sign_in.code_requested');
+    expect(requested?.patient_id).toBe(demoPatient(1).id);
+    expect(requested?.client_ip).toMatch(/127\.0\.0\.1$/);
+  });
+
   it('records nothing for pages without patient data', async () => {
     const response = await fetch(`${portal.baseUrl}/login`);
     expect(response.status).toBe(200);
