@@ -102,4 +102,13 @@ describe('parseEnv', () => {
   it('treats empty values as unset', () => {
     expect(parseEnv({ DATABASE_URL: '' }).database.mode).toBe('embedded');
   });
+
+  it('accepts WRITE_LIMIT_PER_WINDOW only outside production', () => {
+    expect(parseEnv({ WRITE_LIMIT_PER_WINDOW: '3' }).writeLimitPerWindow).toBe(3);
+    expect(parseEnv({ WRITE_LIMIT_PER_WINDOW: '' }).writeLimitPerWindow).toBeUndefined();
+    expect(() => parseEnv({ WRITE_LIMIT_PER_WINDOW: '0' })).toThrowError(/WRITE_LIMIT_PER_WINDOW/);
+    expect(() =>
+      parseEnv({ ...REAL_SETTINGS, NODE_ENV: 'production', WRITE_LIMIT_PER_WINDOW: '3' }),
+    ).toThrowError(/WRITE_LIMIT_PER_WINDOW is for tests/);
+  });
 });

@@ -83,6 +83,9 @@ const rawEnvSchema = z.object({
   SEND_CODE_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   SEND_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
   VERIFY_CODE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(60),
+  WRITE_LIMIT_PER_WINDOW: optionalText.pipe(
+    z.coerce.number<string>().int().min(1).max(10_000).optional(),
+  ),
 
   FHIR_SEARCH_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   PRESCRIPTION_LIST_MAX: z.coerce.number().int().min(1).max(5000).default(500),
@@ -115,6 +118,11 @@ export interface Env {
     /** Codes a single client IP may enter per 15-minute window. */
     verifyLimitPerIp: number;
   };
+  /**
+   * Request count that replaces the count of every per-session write limit, so tests can reach
+   * the limits quickly. Undefined in production, which rejects the setting.
+   */
+  writeLimitPerWindow: number | undefined;
   database:
     | { mode: 'external'; url: string; poolMax: number }
     | { mode: 'embedded'; dataDir: string; poolMax: number };
@@ -222,6 +230,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       `Missing settings${isProduction ? ' (required with NODE_ENV=production)' : ''}: ${missing.join(', ')}`,
     );
   }
+  if (isProduction && raw.WRITE_LIMIT_PER_WINDOW !== undefined) {
+    throw new EnvError(
+      'WRITE_LIMIT_PER_WINDOW is for tests and is not accepted with NODE_ENV=production. Remove it to use the built-in write limits.',
+    );
+  }
 
   const sandboxOrigin = `http://127.0.0.1:${raw.PORT}/sandbox`;
   const fhirMode: UpstreamMode = raw.CANVAS_FHIR_BASE_URL ? 'real' : 'sandbox';
@@ -247,6 +260,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       sendLimitPerIp: raw.SEND_CODE_LIMIT_PER_IP,
       verifyLimitPerIp: raw.VERIFY_CODE_LIMIT_PER_IP,
     },
+    writeLimitPerWindow: raw.WRITE_LIMIT_PER_WINDOW,
     database: raw.DATABASE_URL
       ? { mode: 'external', url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX }
       : { mode: 'embedded', dataDir: raw.EMBEDDED_DATABASE_DIR, poolMax: raw.DATABASE_POOL_MAX },

@@ -1,6 +1,7 @@
 import { IdempotencyKeyInProgressError, IdempotencyKeyReusedError } from './idempotency.server';
 import { BadRequestError } from './api.server';
 import { PatientNotFoundError } from '~/patients/profile.server';
+import { WriteLimitExceededError } from '~/security/write-limits.server';
 
 /** A failure as a page or the API reports it to the patient: HTTP status, code and message. */
 export interface RequestFailure {
@@ -8,15 +9,26 @@ export interface RequestFailure {
   code: string;
   message: string;
   fields?: Record<string, string>;
+  /** Seconds the client should wait before it tries again, sent as Retry-After. */
+  retryAfterSeconds?: number;
 }
 
 /**
- * Describes the failures every patient write shares: invalid input, a reused or busy
- * idempotency key, and a patient record that is gone. Returns undefined for anything else.
+ * Describes the failures every patient write shares: invalid input, a session over its write
+ * limit, a reused or busy idempotency key, and a patient record that is gone. Returns undefined
+ * for anything else.
  */
 export function describeCommonFailure(error: unknown): RequestFailure | undefined {
   if (error instanceof BadRequestError) {
     return { status: error.status, code: error.code, message: error.message, fields: error.fields };
+  }
+  if (error instanceof WriteLimitExceededError) {
+    return {
+      status: 429,
+      code: 'rate_limited',
+      message: error.message,
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
   }
   if (error instanceof IdempotencyKeyReusedError) {
     return {
@@ -40,4 +52,19 @@ export function describeCommonFailure(error: unknown): RequestFailure | undefine
     };
   }
   return undefined;
+}
+
+/** Returns the response headers a failure needs: Retry-After when it has a wait. */
+export function failureHeaders(failure: RequestFailure): Record<string, string> | undefined {
+  if (failure.retryAfterSeconds === undefined) return undefined;
+  return { 'retry-after': String(failure.retryAfterSeconds) };
+}
+
+/**
+ * Passes an action's Retry-After on to the page's HTML response, for a route's `headers` export.
+ * Without that export React Router forwards only the action's Set-Cookie to the page.
+ */
+export function forwardRetryAfter({ actionHeaders }: { actionHeaders: Headers }): HeadersInit {
+  const retryAfter = actionHeaders.get('retry-after');
+  return retryAfter === null ? {} : { 'retry-after': retryAfter };
 }

@@ -3,6 +3,7 @@ import { methodNotAllowed, readJsonBody } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
 import { rescheduleVisit } from '~/scheduling/change-appointment.server';
 import { schedulingFailureResponse } from '~/scheduling/scheduling-response.server';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 import { slotInputSchema } from '~/scheduling/slot-input.server';
 
 import type { Route } from './+types/api.patient.appointments.reschedule';
@@ -20,6 +21,8 @@ export async function action({ request, params }: Route.ActionArgs) {
   try {
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
     slot = await readJsonBody(request, slotInputSchema);
+    await enforceWriteLimit(session, 'booking');
+
     const { visit, replayed } = await rescheduleVisit(
       session,
       params.appointmentId,

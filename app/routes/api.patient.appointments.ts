@@ -3,6 +3,7 @@ import { methodNotAllowed, readJsonBody } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
 import { listAppointments } from '~/scheduling/appointments.server';
 import { bookAppointment } from '~/scheduling/book-appointment.server';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 import { schedulingFailureResponse } from '~/scheduling/scheduling-response.server';
 import { slotInputSchema } from '~/scheduling/slot-input.server';
 
@@ -22,7 +23,8 @@ export async function loader({ request }: Route.LoaderArgs) {
 
 /**
  * POST a slot object exactly as `GET /api/patient/availability` returned it, with an optional
- * Idempotency-Key header: books the visit. 409 `slot_taken` carries fresh slots of that day.
+ * Idempotency-Key header: books the visit. 409 `slot_taken` carries fresh slots of that day. A
+ * session over its booking limit, which reschedules and cancels share, gets 429 with Retry-After.
  */
 export async function action({ request }: Route.ActionArgs) {
   if (request.method !== 'POST') return methodNotAllowed('GET, POST');
@@ -32,6 +34,8 @@ export async function action({ request }: Route.ActionArgs) {
   try {
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
     slot = await readJsonBody(request, slotInputSchema);
+    await enforceWriteLimit(session, 'booking');
+
     const { visit, replayed } = await bookAppointment(session, slot, idempotencyKey);
     return Response.json(
       { appointment: visit },

@@ -1,10 +1,12 @@
 import { requirePatient } from '~/auth/session.server';
 import { apiError, methodNotAllowed, readJsonBody } from '~/http/api.server';
+import { failureHeaders } from '~/http/request-failure.server';
 import { openConversation, pollConversation } from '~/messages/conversation.server';
 import { describeMessagingFailure } from '~/messages/message-errors.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
 import { parsePollCursor } from '~/messages/message-request.server';
 import { messageInputSchema, sendMessage } from '~/messages/send-message.server';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 
 import type { Route } from './+types/api.patient.messages';
 
@@ -28,7 +30,10 @@ export async function loader({ request }: Route.LoaderArgs) {
   }
 }
 
-/** POST `{ "text": "..." }` with an optional Idempotency-Key header: sends a message. */
+/**
+ * POST `{ "text": "..." }` with an optional Idempotency-Key header: sends a message. A session
+ * over its message limit gets 429 with Retry-After, retries with the same key included.
+ */
 export async function action({ request }: Route.ActionArgs) {
   if (request.method !== 'POST') return methodNotAllowed('GET, POST');
   const session = await requirePatient(request);
@@ -36,6 +41,8 @@ export async function action({ request }: Route.ActionArgs) {
   try {
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
     const input = await readJsonBody(request, messageInputSchema);
+    await enforceWriteLimit(session, 'message');
+
     const { message, replayed } = await sendMessage(session, input, idempotencyKey);
     return Response.json(
       { message },
@@ -54,5 +61,11 @@ export async function action({ request }: Route.ActionArgs) {
 
 function failureResponse(error: unknown, patientId: string, action: 'read' | 'send'): Response {
   const failure = describeMessagingFailure(error, patientId, action);
-  return apiError(failure.status, failure.code, failure.message, undefined, failure.fields);
+  return apiError(
+    failure.status,
+    failure.code,
+    failure.message,
+    failureHeaders(failure),
+    failure.fields,
+  );
 }

@@ -8,9 +8,13 @@ import { storeLoginEmail } from '~/auth/login-email-cookie.server';
 import { signInFormError } from '~/auth/page-sign-in.server';
 import { getPatientSession } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
+import { forwardRetryAfter } from '~/http/request-failure.server';
 import { safeRedirectPath } from '~/http/safe-redirect';
 
 import type { Route } from './+types/login';
+
+/** A sign-in limit's Retry-After reaches the page's response. */
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 const sendCodeFormSchema = z.object({ email: emailSchema, redirectTo: z.string().optional() });
 

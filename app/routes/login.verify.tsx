@@ -17,8 +17,12 @@ import { signInFormError } from '~/auth/page-sign-in.server';
 import { getPatientSession } from '~/auth/session.server';
 import { readFormFields } from '~/http/api.server';
 import { safeRedirectPath } from '~/http/safe-redirect';
+import { forwardRetryAfter } from '~/http/request-failure.server';
 
 import type { Route } from './+types/login.verify';
+
+/** A sign-in limit's Retry-After reaches the page's response. */
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 export async function loader({ request }: Route.LoaderArgs) {
   if (await getPatientSession(request)) throw redirect('/');

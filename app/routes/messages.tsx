@@ -14,13 +14,17 @@ import {
 } from '~/messages/message';
 import { describeMessagingFailure, type MessagingFailure } from '~/messages/message-errors.server';
 import { hashRequest, IDEMPOTENCY_KEY_PATTERN } from '~/http/idempotency.server';
+import { failureHeaders, forwardRetryAfter } from '~/http/request-failure.server';
 import { messageInputSchema, sendMessage } from '~/messages/send-message.server';
 import { useConversationPoll } from '~/messages/use-conversation-poll';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 import { formatInstant } from '~/utils/dates';
 
 import type { Route } from './+types/messages';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Messages | Patient portal' }];
+
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 /** Response to a failed send: the draft and its key come back, so nothing is lost. */
 interface SendFailure {
@@ -59,6 +63,7 @@ export async function action({ request }: Route.ActionArgs) {
 
   try {
     const input = validate(messageInputSchema, { text: draft });
+    await enforceWriteLimit(session, 'message');
 
     const { message } = await sendMessage(session, input, formMessageKey(submittedKey, input.text));
 
@@ -67,6 +72,7 @@ export async function action({ request }: Route.ActionArgs) {
     const failure = describeMessagingFailure(error, session.patientId, 'send');
     return data({ draft, idempotencyKey: submittedKey, failure } satisfies SendFailure, {
       status: failure.status,
+      headers: failureHeaders(failure),
     });
   }
 }

@@ -2,8 +2,14 @@ import { data, Form, Link, redirect, useNavigation } from 'react-router';
 
 import { requirePatient } from '~/auth/session.server';
 import { readResource } from '~/clients/fhir.server';
+import { ErrorSummary } from '~/components/error-summary';
 import { getEnv } from '~/config/env.server';
 import { handleBadRequest, readFormFields } from '~/http/api.server';
+import {
+  describeCommonFailure,
+  failureHeaders,
+  forwardRetryAfter,
+} from '~/http/request-failure.server';
 import {
   listNotifications,
   markAllNotificationsRead,
@@ -11,12 +17,15 @@ import {
   NotificationNotFoundError,
 } from '~/notifications/notifications.server';
 import { patientTimeZone } from '~/patients/time-zone';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 import { formatInstant } from '~/utils/dates';
 import { getLogger } from '~/utils/logger.server';
 
 import type { Route } from './+types/notifications';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Notifications | Patient portal' }];
+
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await requirePatient(request);
@@ -58,23 +67,35 @@ export async function action({ request }: Route.ActionArgs) {
     ? `/notifications?cursor=${encodeURIComponent(fields.cursor)}`
     : '/notifications';
 
-  if (fields.intent === 'read-all') {
+  // `read` marks the notification `id` read, and `read-all` marks every unread one.
+  const notificationId = fields.intent === 'read' ? fields.id : undefined;
+  if (fields.intent !== 'read-all' && !notificationId) throw data(null, { status: 400 });
+
+  try {
+    await enforceWriteLimit(session, 'mark-read');
+  } catch (error) {
+    const failure = describeCommonFailure(error);
+    if (!failure) throw error;
+    return data(
+      { formError: failure.message },
+      { status: failure.status, headers: failureHeaders(failure) },
+    );
+  }
+
+  if (!notificationId) {
     await markAllNotificationsRead(session);
     return redirect(back, 303);
   }
-  if (fields.intent === 'read' && fields.id) {
-    try {
-      await markNotificationRead(session, fields.id);
-    } catch (error) {
-      if (!(error instanceof NotificationNotFoundError)) throw error;
-      throw data(null, { status: 404 });
-    }
-    return redirect(back, 303);
+  try {
+    await markNotificationRead(session, notificationId);
+  } catch (error) {
+    if (!(error instanceof NotificationNotFoundError)) throw error;
+    throw data(null, { status: 404 });
   }
-  throw data(null, { status: 400 });
+  return redirect(back, 303);
 }
 
-export default function Notifications({ loaderData }: Route.ComponentProps) {
+export default function Notifications({ loaderData, actionData }: Route.ComponentProps) {
   const { page, cursor, timeZone } = loaderData;
   const navigation = useNavigation();
   const busy = navigation.state === 'submitting';
@@ -82,6 +103,7 @@ export default function Notifications({ loaderData }: Route.ComponentProps) {
   return (
     <>
       <h1>Notifications</h1>
+      <ErrorSummary message={actionData?.formError} />
       <p role="status">
         {page.unreadCount === 0
           ? 'You have no unread notifications.'

@@ -10,16 +10,20 @@ import {
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
+import { failureHeaders, forwardRetryAfter } from '~/http/request-failure.server';
 import { cancelVisit, readChangeableVisit } from '~/scheduling/change-appointment.server';
 import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
 import { describeSchedulingFailure } from '~/scheduling/scheduling-errors.server';
 import { FailureNotice } from '~/scheduling/scheduling-views';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
 import { cancelInputSchema } from '~/scheduling/slot-input.server';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 
 import type { Route } from './+types/scheduling.cancel';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Cancel your visit | Patient portal' }];
+
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const session = await requirePatient(request);
@@ -43,6 +47,7 @@ export async function action({ request, params }: Route.ActionArgs) {
   try {
     const key = parseIdempotencyKey(idempotencyKey);
     const { reason } = validate(cancelInputSchema, { reason: fields.reason });
+    await enforceWriteLimit(session, 'booking');
 
     await cancelVisit(session, params.appointmentId, reason, key);
 
@@ -51,7 +56,7 @@ export async function action({ request, params }: Route.ActionArgs) {
     const failure = describeSchedulingFailure(error, session.patientId, 'cancel');
     return data(
       { failure, reason: fields.reason ?? '', idempotencyKey },
-      { status: failure.status },
+      { status: failure.status, headers: failureHeaders(failure) },
     );
   }
 }

@@ -3,6 +3,7 @@ import { data, Form, Link, redirect, useNavigation } from 'react-router';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
+import { failureHeaders, forwardRetryAfter } from '~/http/request-failure.server';
 import { findOpenSlots } from '~/scheduling/availability.server';
 import { readChangeableVisit, rescheduleVisit } from '~/scheduling/change-appointment.server';
 import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
@@ -20,10 +21,13 @@ import type { OpenSlot } from '~/scheduling/slot';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
 import { slotFromFormFields, slotInputSchema, slotToConfirm } from '~/scheduling/slot-input.server';
 import { localDateOf } from '~/scheduling/zoned-time';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 
 import type { Route } from './+types/scheduling.reschedule';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Reschedule your visit | Patient portal' }];
+
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const session = await requirePatient(request);
@@ -63,6 +67,7 @@ export async function action({ request, params }: Route.ActionArgs) {
   try {
     const key = parseIdempotencyKey(idempotencyKey);
     const slot = validate(slotInputSchema, submitted);
+    await enforceWriteLimit(session, 'booking');
 
     await rescheduleVisit(session, params.appointmentId, slot, key);
 
@@ -70,7 +75,10 @@ export async function action({ request, params }: Route.ActionArgs) {
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'reschedule');
     const slot = await choiceToKeep(session, submitted, failure.code);
-    return data({ failure, slot, idempotencyKey }, { status: failure.status });
+    return data(
+      { failure, slot, idempotencyKey },
+      { status: failure.status, headers: failureHeaders(failure) },
+    );
   }
 }
 

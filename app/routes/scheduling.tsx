@@ -3,6 +3,7 @@ import { data, Form, Link, redirect, useNavigation } from 'react-router';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
+import { failureHeaders, forwardRetryAfter } from '~/http/request-failure.server';
 import { listAppointmentsFor } from '~/scheduling/appointments.server';
 import { findFirstOpenDate, findOpenSlots } from '~/scheduling/availability.server';
 import { bookAppointment } from '~/scheduling/book-appointment.server';
@@ -21,10 +22,13 @@ import {
 import type { OpenSlot, PatientAppointment } from '~/scheduling/slot';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
 import { slotFromFormFields, slotInputSchema, slotToConfirm } from '~/scheduling/slot-input.server';
+import { enforceWriteLimit } from '~/security/write-limits.server';
 
 import type { Route } from './+types/scheduling';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Video visits | Patient portal' }];
+
+export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 /** Notices shown after a change redirects back here. */
 const DONE_MESSAGES = {
@@ -88,6 +92,7 @@ export async function action({ request }: Route.ActionArgs) {
   try {
     const key = parseIdempotencyKey(idempotencyKey);
     const slot = validate(slotInputSchema, submitted);
+    await enforceWriteLimit(session, 'booking');
 
     const { visit } = await bookAppointment(session, slot, key);
 
@@ -95,7 +100,10 @@ export async function action({ request }: Route.ActionArgs) {
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'book');
     const slot = await choiceToKeep(session, submitted, failure.code);
-    return data({ failure, slot, idempotencyKey }, { status: failure.status });
+    return data(
+      { failure, slot, idempotencyKey },
+      { status: failure.status, headers: failureHeaders(failure) },
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { getEnv } from '~/config/env.server';
 
 import { loadSchedulingContext } from './scheduling-context.server';
 import { DATE_LINK_COUNT } from './scheduling-views';
-import { slotToConfirm, type SlotInput } from './slot-input.server';
+import { slotInputSchema, slotToConfirm, type SlotInput } from './slot-input.server';
 import { addDays, isIsoDate, localDateOf } from './zoned-time';
 
 const MINUTE_MS = 60_000;
@@ -52,6 +52,10 @@ export async function choiceToKeep(
   failureCode: string,
 ): Promise<SlotInput | null> {
   if (failureCode === 'slot_taken') return null;
+  // A request over the write limit must not reach FHIR, so its slot comes back as the patient
+  // submitted it. The slot is valid in form but not checked against their practitioner, and
+  // booking it later checks it against FHIR again.
+  if (failureCode === 'rate_limited') return slotInputSchema.safeParse(submitted).data ?? null;
   try {
     return slotToConfirm(submitted, await loadSchedulingContext(session));
   } catch {

@@ -1,5 +1,6 @@
 import type { PatientSession } from '~/auth/session.server';
 import { apiError } from '~/http/api.server';
+import { failureHeaders } from '~/http/request-failure.server';
 import { getLogger } from '~/utils/logger.server';
 
 import { getAvailability } from './availability.server';
@@ -19,7 +20,13 @@ export async function schedulingFailureResponse(
 ): Promise<Response> {
   const failure = describeSchedulingFailure(error, session.patientId, action);
   if (failure.code !== 'slot_taken' || !slot) {
-    return apiError(failure.status, failure.code, failure.message, undefined, failure.fields);
+    return apiError(
+      failure.status,
+      failure.code,
+      failure.message,
+      failureHeaders(failure),
+      failure.fields,
+    );
   }
 
   const slots = await freshSlots(session, slot);

@@ -9,6 +9,8 @@ export interface RateLimitRule {
 
 export interface RateLimitResult {
   allowed: boolean;
+  /** Hits counted in the current window, this one included. */
+  hits: number;
   /** Seconds until the current window ends; meaningful when `allowed` is false. */
   retryAfterSeconds: number;
 }
@@ -17,6 +19,8 @@ export interface RateLimitResult {
  * Counts one hit against a fixed-window limit kept in Postgres, so every portal process shares
  * the same counters. The hit is counted even when it exceeds the limit.
  */
+// NOTE: nothing deletes rows whose window has ended (`expires_at` is past), so the table grows by
+// one row per key and window in use until a cleanup job is added.
 export async function consumeRateLimit(rule: RateLimitRule): Promise<RateLimitResult> {
   const windowMs = rule.windowSeconds * 1000;
   const windowStartMs = Math.floor(Date.now() / windowMs) * windowMs;
@@ -33,6 +37,7 @@ export async function consumeRateLimit(rule: RateLimitRule): Promise<RateLimitRe
 
   return {
     allowed: hits <= rule.limit,
+    hits,
     retryAfterSeconds: Math.max(1, Math.ceil((windowEndMs - Date.now()) / 1000)),
   };
 }

@@ -45,6 +45,7 @@ describe('send-code rate limits', () => {
     const client = new PatientClient(portal.baseUrl);
     const response = await client.postForm('/login', { email: 'fourth@example.com' });
     expect(response.status).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await response.text()).toContain('Too many codes were requested');
   });
 
