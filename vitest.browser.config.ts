@@ -1,4 +1,16 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+const LOG_SCAN_FILE = 'tests/browser/log-scan.test.ts';
+
+/** Runs the log scan after every other test file, so that it reads all of their portal logs. */
+class LogScanLastSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const isLogScan = (file: TestSpecification) => file.moduleId.endsWith(LOG_SCAN_FILE);
+    return [...sorted.filter((file) => !isLogScan(file)), ...sorted.filter(isLogScan)];
+  }
+}
 
 /** Browser tests: Debian's Chromium driven by playwright-core against a real portal process. */
 export default defineConfig({
@@ -11,6 +23,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     fileParallelism: false,
+    globalSetup: ['tests/setup/portal-log-directory.ts'],
+    sequence: { sequencer: LogScanLastSequencer },
     env: { NODE_ENV: 'test' },
   },
 });

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * Largest request body the portal reads, for JSON and forms alike. A 2,000-character message of
@@ -85,13 +85,29 @@ export async function readJsonBody<T extends z.ZodType>(
   assertJsonContentType(request);
 
   const text = await readBodyText(request);
-  let body: unknown;
+  return validate(schema, parseJson(text));
+}
+
+const EMPTY_BODY_SCHEMA = z.strictObject({});
+
+/**
+ * Reads the body of an endpoint that takes no input. No body, or JSON `{}`, passes. Any field is
+ * rejected with 400, so a client that sends `patientId` or `status` learns that it was not used.
+ */
+export async function readEmptyJsonBody(request: Request): Promise<void> {
+  const text = await readBodyText(request);
+  if (text.trim() === '') return;
+
+  assertJsonContentType(request);
+  validate(EMPTY_BODY_SCHEMA, parseJson(text));
+}
+
+function parseJson(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new BadRequestError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
-  return validate(schema, body);
 }
 
 /**

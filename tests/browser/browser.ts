@@ -1,8 +1,15 @@
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Page,
+  type Request as PlaywrightRequest,
+} from 'playwright-core';
 import { expect } from 'vitest';
 
 import { readSignInCode } from '../support/patient-client';
+import { recordSensitiveValue, recordSentFields } from '../support/portal-logs';
 
 /** Debian's Chromium; browser tests never download a browser of their own. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,7 +53,35 @@ export async function newContext(
     const local = url.protocol === 'data:' || LOOPBACK_HOSTS.has(url.hostname);
     await (local ? route.continue() : route.abort('blockedbyclient'));
   });
+  // The request event, unlike route, also fires for each hop of a redirect, such as Canvas's
+  // redirect to the callback with the authorization code.
+  context.on('request', recordSentValues);
+  context.on('response', (response) => {
+    // NOTE: a response that arrives as the context closes can lose its cookies here. The log
+    // scan also matches any JWT, so a session token is found even when it was not recorded.
+    response.headerValue('set-cookie').then(recordSetCookies, () => undefined);
+  });
   return context;
+}
+
+/** Records the query and form fields a page sends that the log scan looks for. */
+function recordSentValues(request: PlaywrightRequest): void {
+  const fields = [...new URL(request.url()).searchParams];
+  const body = request.postData();
+  if (body && request.headers()['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+    fields.push(...new URLSearchParams(body));
+  }
+  recordSentFields('the browser', fields);
+}
+
+function recordSetCookies(header: string | null): void {
+  for (const cookie of header?.split('\n') ?? []) {
+    const [pair = ''] = cookie.split(';');
+    const separator = pair.indexOf('=');
+    // remix-auth-oauth2 names its state cookie `<name>:<random id>`.
+    const name = pair.slice(0, separator).split(':')[0];
+    recordSensitiveValue(`cookie ${name}`, 'token', pair.slice(separator + 1));
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 import { DEMO_PATIENTS, type DemoPatient } from '../../sandbox/demo-data';
 
+import { recordSensitiveValue, recordSentFields } from './portal-logs';
+
 /**
  * A minimal HTTP client for one patient: it keeps cookies between requests like a browser
  * would and sends same-origin headers.
@@ -10,6 +12,7 @@ export class PatientClient {
   constructor(readonly baseUrl: string) {}
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
+    recordSentFields('a test', new URL(path, this.baseUrl).searchParams);
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0) {
       headers.set(
@@ -27,6 +30,7 @@ export class PatientClient {
   }
 
   postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    if (typeof body === 'object' && body !== null) recordSentFields('a test', Object.entries(body));
     return this.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -35,6 +39,7 @@ export class PatientClient {
   }
 
   postForm(path: string, fields: Record<string, string>): Promise<Response> {
+    recordSentFields('a test', Object.entries(fields));
     return this.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -91,7 +96,10 @@ export async function readSignInCode(baseUrl: string, email: string, since: Date
     const messages = (await response.json()) as CapturedMail[];
     const fresh = messages.find((message) => new Date(message.sentAt) >= since);
     const code = fresh?.text.match(/\b(\d{6})\b/)?.[1];
-    if (code) return code;
+    if (code) {
+      recordSensitiveValue('sign-in code', 'word', code);
+      return code;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('No sign-in email arrived in the sandbox mailbox within 10 s.');

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { appendPortalLog } from './portal-logs';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -11,7 +12,10 @@ const READY_TIMEOUT_MS = 90_000;
 
 export interface PortalServer {
   baseUrl: string;
-  /** Everything the process wrote to stdout and stderr so far, for log assertions. */
+  /**
+   * Everything the process wrote to stdout and stderr so far, for log assertions. With
+   * PORTAL_TEST_LOG_DIR set, the output also goes to a file there.
+   */
   output(): string;
   stop(): Promise<void>;
 }
@@ -47,8 +51,14 @@ export async function startPortalServer(
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: REPO_ROOT, env });
 
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const logFile = `portal-${port}-${child.pid ?? 'exited'}.log`;
+  const capture = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    appendPortalLog(logFile, text);
+  };
+  child.stdout.on('data', capture);
+  child.stderr.on('data', capture);
 
   const baseUrl = `http://127.0.0.1:${port}`;
   try {

@@ -2,6 +2,9 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 
 import { SANDBOX_CREDENTIALS } from '../../app/config/env.server';
 
+import { sensitiveValuesOf } from './log-scan';
+import { recordSensitiveValue } from './portal-logs';
+
 /**
  * Writes resources into a test portal's sandbox FHIR server with ordinary FHIR REST, the way a
  * developer would load their own data.
@@ -13,6 +16,7 @@ export class SandboxFhir {
 
   /** Creates or replaces a resource with its own id (PUT) and returns the stored resource. */
   async put<T extends Resource & { id: string }>(resource: T): Promise<T> {
+    recordValuesOf(resource);
     const response = await fetch(`${this.fhirBase()}/${resource.resourceType}/${resource.id}`, {
       method: 'PUT',
       headers: await this.headers(),
@@ -28,6 +32,7 @@ export class SandboxFhir {
 
   /** Creates a resource (POST) and returns its new id, read from `Location` as Canvas sends it. */
   async create(resource: Resource): Promise<string> {
+    recordValuesOf(resource);
     const response = await fetch(`${this.fhirBase()}/${resource.resourceType}`, {
       method: 'POST',
       headers: await this.headers(),
@@ -72,5 +77,12 @@ export class SandboxFhir {
     });
     if (!response.ok) throw new Error(`The sandbox token request failed with ${response.status}.`);
     return ((await response.json()) as { access_token: string }).access_token;
+  }
+}
+
+/** Records the names, contact details and message text a test loads, for the log scan. */
+function recordValuesOf(resource: Resource): void {
+  for (const { label, kind, value } of sensitiveValuesOf(resource)) {
+    recordSensitiveValue(label, kind, value);
   }
 }
