@@ -11,7 +11,8 @@ import {
   useRouteLoaderData,
 } from 'react-router';
 
-import { getPatientSession } from '~/auth/session.server';
+import { readSessionState } from '~/auth/session.server';
+import { SessionTimeoutWarning } from '~/auth/session-timeout-warning';
 import { countUnreadNotifications } from '~/notifications/notifications.server';
 
 import type { Route } from './+types/root';
@@ -23,11 +24,15 @@ export const links: Route.LinksFunction = () => [
 ];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const session = await getPatientSession(request);
-  if (!session) return { signedIn: false, unreadNotifications: 0 };
+  const state = await readSessionState(request);
+  if (state.status !== 'active') {
+    return { signedIn: false, unreadNotifications: 0, sessionTimeRemaining: null };
+  }
   return {
     signedIn: true,
-    unreadNotifications: await countUnreadNotifications(session.patientId),
+    unreadNotifications: await countUnreadNotifications(state.session.patientId),
+    // Seconds from now, never the session id: the page's JavaScript can read loader data.
+    sessionTimeRemaining: state.remaining,
   };
 }
 
@@ -35,6 +40,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
   const rootData = useRouteLoaderData<typeof loader>('root');
   const signedIn = rootData?.signedIn ?? false;
   const unread = rootData?.unreadNotifications ?? 0;
+  const sessionTimeRemaining = rootData?.sessionTimeRemaining ?? null;
 
   return (
     <html lang="en">
@@ -99,6 +105,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <main id="main" tabIndex={-1}>
           {children}
         </main>
+        {signedIn && sessionTimeRemaining ? (
+          <SessionTimeoutWarning remaining={sessionTimeRemaining} />
+        ) : null}
         <ScrollRestoration />
         <Scripts />
       </body>

@@ -7,6 +7,7 @@ export default [
   route('login/canvas-error', 'routes/login.canvas-error.tsx'),
   route('auth/canvas', 'routes/auth.canvas.ts'),
   route('logout', 'routes/logout.tsx'),
+  route('session-expired', 'routes/session-expired.tsx'),
   route('messages', 'routes/messages.tsx'),
   route('notifications', 'routes/notifications.tsx'),
   route('prescriptions', 'routes/prescriptions.tsx'),
@@ -21,6 +22,8 @@ export default [
   route('api/patient/auth/verify', 'routes/api.patient.auth.verify.ts'),
   route('api/patient/auth/logout', 'routes/api.patient.auth.logout.ts'),
   route('api/patient/auth/canvas-callback', 'routes/api.patient.auth.canvas-callback.ts'),
+  route('api/patient/session', 'routes/api.patient.session.ts'),
+  route('api/patient/session/keepalive', 'routes/api.patient.session.keepalive.ts'),
   route('api/patient/profile', 'routes/api.patient.profile.ts'),
   route('api/patient/appointments', 'routes/api.patient.appointments.ts'),
   route(

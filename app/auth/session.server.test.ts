@@ -9,6 +9,7 @@ import { registerPool } from '~/db/pool.server';
 import {
   createSession,
   getPatientSession,
+  readSessionState,
   revokeSession,
   sessionCookieName,
   SESSION_IDLE_SECONDS,
@@ -59,5 +60,57 @@ describe('session limits', () => {
     const revoked = await newSession(method);
     await revokeSession(revoked.sessionId);
     expect(await getPatientSession(revoked.request)).toBeUndefined();
+  });
+});
+
+describe('readSessionState', () => {
+  it('names why a session ended', async () => {
+    const cookieless = new Request('http://localhost/');
+    expect(await readSessionState(cookieless)).toEqual({ status: 'missing' });
+
+    const forged = new Request('http://localhost/', {
+      headers: { cookie: `${sessionCookieName()}=not-a-jwt` },
+    });
+    expect(await readSessionState(forged)).toEqual({ status: 'ended', reason: 'invalid' });
+
+    const idle = await newSession('email_code');
+    await database.pool.query(
+      `UPDATE sessions SET last_seen_at = now() - make_interval(secs => $2) WHERE id = $1`,
+      [idle.sessionId, SESSION_IDLE_SECONDS + 1],
+    );
+    expect(await readSessionState(idle.request)).toEqual({ status: 'ended', reason: 'idle' });
+
+    const expired = await newSession('email_code');
+    await database.pool.query(
+      `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [expired.sessionId],
+    );
+    expect(await readSessionState(expired.request)).toEqual({
+      status: 'ended',
+      reason: 'max_age',
+    });
+
+    const revoked = await newSession('email_code');
+    await revokeSession(revoked.sessionId);
+    expect(await readSessionState(revoked.request)).toEqual({ status: 'ended', reason: 'revoked' });
+  });
+
+  it('reads without recording activity when asked', async () => {
+    const session = await newSession('email_code');
+    await database.pool.query(
+      `UPDATE sessions SET last_seen_at = now() - interval '10 minutes' WHERE id = $1`,
+      [session.sessionId],
+    );
+
+    const checked = await readSessionState(session.request, { recordActivity: false });
+    expect(checked).toMatchObject({ status: 'active' });
+    if (checked.status !== 'active') return;
+    expect(checked.remaining.idleSecondsRemaining).toBeLessThanOrEqual(SESSION_IDLE_SECONDS - 600);
+
+    const used = await readSessionState(session.request);
+    expect(used).toMatchObject({
+      status: 'active',
+      remaining: { idleSecondsRemaining: SESSION_IDLE_SECONDS },
+    });
   });
 });

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 
-import { jwtVerify, SignJWT } from 'jose';
-import { redirect } from 'react-router';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { redirect, redirectDocument } from 'react-router';
 
 import { getEnv } from '~/config/env.server';
 import { getPool } from '~/db/pool.server';
 import { apiError } from '~/http/api.server';
 import { noteAuthorizedPatient, noteDeniedAccess } from '~/security/access-audit.server';
 
-/** Absolute lifetime of a session, whatever the activity. */
-export const SESSION_MAX_AGE_SECONDS = 4 * 60 * 60;
+import {
+  LAST_SEEN_WRITE_INTERVAL_SECONDS,
+  SESSION_IDLE_SECONDS,
+  SESSION_MAX_AGE_SECONDS,
+  sessionExpiredPath,
+  signInPath,
+  type SessionTimeRemaining,
+} from './session-limits';
 
-/** A session unused this long ends, whatever its absolute limit. */
-export const SESSION_IDLE_SECONDS = 30 * 60;
-
-/** `sessions.last_seen_at` is written at most this often, to keep reads cheap. */
-const LAST_SEEN_WRITE_INTERVAL_SECONDS = 60;
+export { SESSION_IDLE_SECONDS, SESSION_MAX_AGE_SECONDS };
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -96,12 +98,38 @@ function serializeSessionCookie(value: string, maxAgeSeconds: number): string {
 }
 
 /**
+ * Why a session cookie no longer signs the patient in: `idle` and `max_age` are the two limits,
+ * `revoked` means signed out (here or on another device), and `invalid` is a JWT that fails
+ * verification or names no session row.
+ */
+export type SessionEndReason = 'idle' | 'max_age' | 'revoked' | 'invalid';
+
+/** The state of a request's session cookie: live, missing, or ended with the reason. */
+export type SessionState =
+  | { status: 'active'; session: PatientSession; remaining: SessionTimeRemaining }
+  | { status: 'missing' }
+  | { status: 'ended'; reason: SessionEndReason };
+
+/**
  * Returns the session of the request, or undefined when the cookie is missing, its JWT fails
  * verification, or its row is revoked, expired, or unused for SESSION_IDLE_SECONDS.
  */
 export async function getPatientSession(request: Request): Promise<PatientSession | undefined> {
+  const state = await readSessionState(request);
+  return state.status === 'active' ? state.session : undefined;
+}
+
+/**
+ * Reads the session cookie of the request and its row. A live session counts the request as
+ * activity, writing `last_seen_at` at most once per LAST_SEEN_WRITE_INTERVAL_SECONDS, unless
+ * `recordActivity` is false (a status check must not keep the session alive).
+ */
+export async function readSessionState(
+  request: Request,
+  options: { recordActivity?: boolean } = {},
+): Promise<SessionState> {
   const token = readCookie(request.headers.get('cookie'), sessionCookieName());
-  if (!token) return undefined;
+  if (!token) return { status: 'missing' };
 
   let claims: { sid?: unknown; sub?: string };
   try {
@@ -111,36 +139,86 @@ export async function getPatientSession(request: Request): Promise<PatientSessio
       audience: JWT_AUDIENCE,
     });
     claims = verified.payload;
-  } catch {
-    return undefined;
+  } catch (error) {
+    // jose checks `exp` only after the signature, and `exp` is the row's expires_at.
+    const reason = error instanceof errors.JWTExpired ? 'max_age' : 'invalid';
+    return { status: 'ended', reason };
   }
-  if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return undefined;
-  if (!UUID_PATTERN.test(claims.sid)) return undefined;
+  if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
+    return { status: 'ended', reason: 'invalid' };
+  }
+  if (!UUID_PATTERN.test(claims.sid)) return { status: 'ended', reason: 'invalid' };
 
-  const result = await getPool().query<{ patient_id: string; last_seen_at: Date }>(
-    `SELECT patient_id, last_seen_at FROM sessions
-     WHERE id = $1 AND patient_id = $2 AND revoked_at IS NULL AND expires_at > now()
-       AND last_seen_at > now() - make_interval(secs => $3)`,
+  // Both times are measured on the database clock, which also writes last_seen_at.
+  const result = await getPool().query<{
+    patient_id: string;
+    revoked: boolean;
+    idle_seconds_remaining: number;
+    max_age_seconds_remaining: number;
+  }>(
+    `SELECT patient_id, revoked_at IS NOT NULL AS revoked,
+       $3 - EXTRACT(EPOCH FROM now() - last_seen_at)::float8 AS idle_seconds_remaining,
+       EXTRACT(EPOCH FROM expires_at - now())::float8 AS max_age_seconds_remaining
+     FROM sessions WHERE id = $1 AND patient_id = $2`,
     [claims.sid, claims.sub, SESSION_IDLE_SECONDS],
   );
   const row = result.rows[0];
-  if (!row) return undefined;
+  if (!row) return { status: 'ended', reason: 'invalid' };
+  if (row.revoked) return { status: 'ended', reason: 'revoked' };
+  if (row.max_age_seconds_remaining <= 0) return { status: 'ended', reason: 'max_age' };
+  if (row.idle_seconds_remaining <= 0) return { status: 'ended', reason: 'idle' };
 
-  if (Date.now() - row.last_seen_at.getTime() > LAST_SEEN_WRITE_INTERVAL_SECONDS * 1000) {
+  // NOTE: background requests count too, so the Messages page's 15-second poll keeps a visible
+  // Messages tab from ever going idle. A header marking such requests could exclude them.
+  let idleSecondsRemaining = row.idle_seconds_remaining;
+  const lastSeenAgeSeconds = SESSION_IDLE_SECONDS - idleSecondsRemaining;
+  if (options.recordActivity !== false && lastSeenAgeSeconds > LAST_SEEN_WRITE_INTERVAL_SECONDS) {
     await getPool().query('UPDATE sessions SET last_seen_at = now() WHERE id = $1', [claims.sid]);
+    idleSecondsRemaining = SESSION_IDLE_SECONDS;
   }
-  return { patientId: row.patient_id, sessionId: claims.sid };
+  return {
+    status: 'active',
+    session: { patientId: row.patient_id, sessionId: claims.sid },
+    remaining: {
+      idleSecondsRemaining: Math.floor(idleSecondsRemaining),
+      maxAgeSecondsRemaining: Math.floor(row.max_age_seconds_remaining),
+    },
+  };
 }
 
 /**
- * Returns the signed-in patient or ends the request: 401 JSON for `/api/*`, a redirect to
- * `/login` (with a same-site `redirectTo`) for pages.
+ * Writes `last_seen_at` now, even within LAST_SEEN_WRITE_INTERVAL_SECONDS of the last write, so
+ * the idle limit starts again. The maximum age never moves. Returns undefined when the session
+ * has already ended.
+ */
+export async function keepSessionAlive(
+  sessionId: string,
+): Promise<SessionTimeRemaining | undefined> {
+  const result = await getPool().query<{ max_age_seconds_remaining: number }>(
+    `UPDATE sessions SET last_seen_at = now()
+     WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()
+       AND last_seen_at > now() - make_interval(secs => $2)
+     RETURNING EXTRACT(EPOCH FROM expires_at - now())::float8 AS max_age_seconds_remaining`,
+    [sessionId, SESSION_IDLE_SECONDS],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return {
+    idleSecondsRemaining: SESSION_IDLE_SECONDS,
+    maxAgeSecondsRemaining: Math.floor(row.max_age_seconds_remaining),
+  };
+}
+
+/**
+ * Returns the signed-in patient or ends the request: 401 JSON for `/api/*`, and for pages a
+ * redirect (with a same-site `redirectTo`) to `/session-expired` when the session ended by a
+ * limit, else to `/login`.
  */
 export async function requirePatient(request: Request): Promise<PatientSession> {
-  const session = await getPatientSession(request);
-  if (session) {
-    noteAuthorizedPatient(request, session);
-    return session;
+  const state = await readSessionState(request);
+  if (state.status === 'active') {
+    noteAuthorizedPatient(request, state.session);
+    return state.session;
   }
 
   const hasCookie = readCookie(request.headers.get('cookie'), sessionCookieName()) !== undefined;
@@ -157,8 +235,13 @@ export async function requirePatient(request: Request): Promise<PatientSession> 
     );
   }
   const redirectTo = `${url.pathname}${url.search}`;
-  const loginUrl = redirectTo === '/' ? '/login' : `/login?${new URLSearchParams({ redirectTo })}`;
-  throw redirect(loginUrl, { headers: { 'set-cookie': clearSessionCookie() } });
+  if (state.status === 'ended' && (state.reason === 'idle' || state.reason === 'max_age')) {
+    // A full page load, so a client-side navigation also drops the previous page's data.
+    throw redirectDocument(sessionExpiredPath(state.reason, redirectTo), {
+      headers: { 'set-cookie': clearSessionCookie() },
+    });
+  }
+  throw redirect(signInPath(redirectTo), { headers: { 'set-cookie': clearSessionCookie() } });
 }
 
 /** Revokes every open session of the patient, on every device; returns how many it ended. */
