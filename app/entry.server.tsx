@@ -14,6 +14,7 @@ import { renderToPipeableStream } from 'react-dom/server';
 
 import { getEnv } from '~/config/env.server';
 import { documentContentSecurityPolicy } from '~/security/content-security-policy.server';
+import { NonceContext } from '~/security/nonce';
 import { getLogger } from '~/utils/logger.server';
 
 export const streamTimeout = 5_000;
@@ -56,7 +57,9 @@ export default function handleRequest(
     );
 
     const { pipe, abort } = renderToPipeableStream(
-      <ServerRouter context={routerContext} url={request.url} nonce={nonce} />,
+      <NonceContext value={nonce}>
+        <ServerRouter context={routerContext} url={request.url} nonce={nonce} />
+      </NonceContext>,
       {
         nonce,
         [readyOption]() {

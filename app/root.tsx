@@ -14,6 +14,7 @@ import {
 import { readSessionState } from '~/auth/session.server';
 import { SessionTimeoutWarning } from '~/auth/session-timeout-warning';
 import { countUnreadNotifications } from '~/notifications/notifications.server';
+import { useNonce } from '~/security/nonce';
 
 import type { Route } from './+types/root';
 import stylesHref from './styles/app.css?url';
@@ -41,6 +42,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
   const signedIn = rootData?.signedIn ?? false;
   const unread = rootData?.unreadNotifications ?? 0;
   const sessionTimeRemaining = rootData?.sessionTimeRemaining ?? null;
+  const nonce = useNonce();
 
   return (
     <html lang="en">
@@ -48,7 +50,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
-        <Links />
+        <Links nonce={nonce} />
       </head>
       <body>
         <a className="skip-link" href="#main">
@@ -108,8 +110,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
         {signedIn && sessionTimeRemaining ? (
           <SessionTimeoutWarning remaining={sessionTimeRemaining} />
         ) : null}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

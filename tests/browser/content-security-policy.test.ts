@@ -19,11 +19,16 @@ afterAll(async () => {
   await portal?.stop();
 });
 
-/** Collects the console reports of anything the page's Content-Security-Policy blocked. */
+/**
+ * Collects the console reports of anything the page's Content-Security-Policy blocked, and of
+ * hydration mismatches, which a nonce rendered differently on server and client would cause.
+ */
 function recordPolicyViolations(page: Page): string[] {
   const violations: string[] = [];
   page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    if (/Content Security Policy|hydrat|did not match/i.test(message.text())) {
+      violations.push(message.text());
+    }
   });
   page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
   return violations;
