@@ -35,3 +35,9 @@ export function sessionExpiredPath(limit: SessionLimit, redirectTo: string): str
 export function signInPath(redirectTo: string): string {
   return redirectTo === '/' ? '/login' : `/login?${new URLSearchParams({ redirectTo })}`;
 }
+
+/**
+ * Header a page's own background request (the Messages poll) sends so that it does not count as
+ * the patient's activity: an open tab alone must not keep a session from going idle.
+ */
+export const BACKGROUND_REQUEST_HEADER = 'x-background-request';

@@ -9,6 +9,7 @@ import { apiError } from '~/http/api.server';
 import { noteAuthorizedPatient, noteDeniedAccess } from '~/security/access-audit.server';
 
 import {
+  BACKGROUND_REQUEST_HEADER,
   LAST_SEEN_WRITE_INTERVAL_SECONDS,
   SESSION_IDLE_SECONDS,
   SESSION_MAX_AGE_SECONDS,
@@ -108,7 +109,7 @@ export type SessionEndReason = 'idle' | 'max_age' | 'revoked' | 'invalid';
 export type SessionState =
   | { status: 'active'; session: PatientSession; remaining: SessionTimeRemaining }
   | { status: 'missing' }
-  | { status: 'ended'; reason: SessionEndReason };
+  | { status: 'ended'; reason: SessionEndReason; patientId?: string };
 
 /**
  * Returns the session of the request, or undefined when the cookie is missing, its JWT fails
@@ -164,12 +165,12 @@ export async function readSessionState(
   );
   const row = result.rows[0];
   if (!row) return { status: 'ended', reason: 'invalid' };
-  if (row.revoked) return { status: 'ended', reason: 'revoked' };
-  if (row.max_age_seconds_remaining <= 0) return { status: 'ended', reason: 'max_age' };
-  if (row.idle_seconds_remaining <= 0) return { status: 'ended', reason: 'idle' };
+  // The JWT is verified and names this row, so the patient of an ended session is known.
+  const patientId = row.patient_id;
+  if (row.revoked) return { status: 'ended', reason: 'revoked', patientId };
+  if (row.max_age_seconds_remaining <= 0) return { status: 'ended', reason: 'max_age', patientId };
+  if (row.idle_seconds_remaining <= 0) return { status: 'ended', reason: 'idle', patientId };
 
-  // NOTE: background requests count too, so the Messages page's 15-second poll keeps a visible
-  // Messages tab from ever going idle. A header marking such requests could exclude them.
   let idleSecondsRemaining = row.idle_seconds_remaining;
   const lastSeenAgeSeconds = SESSION_IDLE_SECONDS - idleSecondsRemaining;
   if (options.recordActivity !== false && lastSeenAgeSeconds > LAST_SEEN_WRITE_INTERVAL_SECONDS) {
@@ -215,14 +216,15 @@ export async function keepSessionAlive(
  * limit, else to `/login`.
  */
 export async function requirePatient(request: Request): Promise<PatientSession> {
-  const state = await readSessionState(request);
+  const background = request.headers.get(BACKGROUND_REQUEST_HEADER) === '1';
+  const state = await readSessionState(request, { recordActivity: !background });
   if (state.status === 'active') {
     noteAuthorizedPatient(request, state.session);
     return state.session;
   }
 
-  const hasCookie = readCookie(request.headers.get('cookie'), sessionCookieName()) !== undefined;
-  noteDeniedAccess(request, hasCookie ? 'session_ended' : 'no_session');
+  if (state.status === 'missing') noteDeniedAccess(request, { reason: 'no_session' });
+  else noteDeniedAccess(request, { reason: state.reason, patientId: state.patientId });
   const url = new URL(request.url);
   if (url.pathname.startsWith('/api/')) {
     throw apiError(

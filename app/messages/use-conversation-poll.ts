@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 
+import { BACKGROUND_REQUEST_HEADER } from '~/auth/session-limits';
+
 import type { ConversationMessage } from './message';
 
 /** Time between polls while the page is visible and the last poll worked. */
@@ -92,7 +94,8 @@ export function useConversationPoll(initialCursor: string): ConversationPoll {
 
 async function fetchUpdate(since: string, signal: AbortSignal): Promise<PollAnswer> {
   const response = await fetch(`/api/patient/messages?since=${encodeURIComponent(since)}`, {
-    headers: { accept: 'application/json' },
+    // A poll is not the patient's activity: it must not keep an unattended tab signed in.
+    headers: { accept: 'application/json', [BACKGROUND_REQUEST_HEADER]: '1' },
     credentials: 'same-origin',
     signal,
   });

@@ -3,10 +3,10 @@ import { getLogger } from '~/utils/logger.server';
 import { singleton } from '~/utils/singleton.server';
 
 /**
- * Why a request for patient data had no patient: no session cookie at all, or a cookie whose
- * session is not valid (ended by idleness or age, revoked, or failing verification).
+ * Why a request for patient data had no patient: no session cookie at all, or a session that
+ * ended (`idle`, `max_age`), was signed out (`revoked`), or failed verification (`invalid`).
  */
-export type AccessDenialReason = 'no_session' | 'session_ended';
+export type AccessDenialReason = 'no_session' | 'idle' | 'max_age' | 'revoked' | 'invalid';
 
 /** One request's use of patient data, collected while it runs and written when it ends. */
 interface AccessRecord {
@@ -75,19 +75,18 @@ export function noteAuthorizedPatient(
 }
 
 /**
- * Marks the request as a refused attempt on patient data. `patientId` is the patient the ended
- * session belonged to, when known.
+ * Marks the request as a refused attempt on patient data. `patientId` is the patient whose
+ * ended session the cookie names, when its signature proved it.
  */
 export function noteDeniedAccess(
   request: Request,
-  reason: AccessDenialReason,
-  patientId?: string,
+  denial: { reason: AccessDenialReason; patientId?: string },
 ): void {
   const record = recordFor(request);
   if (!record) return;
 
-  record.denial = reason;
-  if (patientId) record.patientId = patientId;
+  record.denial = denial.reason;
+  if (denial.patientId) record.patientId = denial.patientId;
 }
 
 /** Patient-data routes: path pattern, with the resource id (if any) as the first group. */
@@ -126,6 +125,7 @@ const ROUTE_RESOURCES: {
   },
   { pattern: /^\/(?:api\/patient\/)?notifications(?:\/read-all)?$/, resourceType: 'Notification' },
   { pattern: /^\/api\/patient\/notifications\/([^/]+)\/read$/, resourceType: 'Notification' },
+  { pattern: /^\/api\/patient\/session(?:\/keepalive)?$/, resourceType: 'Session' },
 ];
 
 /**

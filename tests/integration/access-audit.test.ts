@@ -139,7 +139,8 @@ describe('patient data access audit', () => {
 
     const [row] = await auditRowsOf(response);
     expect(row?.outcome).toBe('denied');
-    expect(row?.details.reason).toBe('session_ended');
+    expect(row?.details.reason).toBe('revoked');
+    expect(row?.patient_id).toBe(demoPatient(2).id);
     expect(row?.resource_type).toBe('Communication');
   });
 

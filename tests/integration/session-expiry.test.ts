@@ -146,6 +146,22 @@ describe('API requests after a session ends', () => {
   });
 });
 
+describe('background requests', () => {
+  it('do not count as activity', async () => {
+    const { client, sessionId } = await signedInClient();
+    await setLastSeenSecondsAgo(sessionId, 20 * 60);
+
+    const poll = await client.request('/api/patient/messages', {
+      headers: { 'x-background-request': '1' },
+    });
+    expect(poll.status).toBe(200);
+    expect((await readSessionRow(sessionId)).lastSeenSecondsAgo).toBeGreaterThan(19 * 60);
+
+    expect((await client.request('/api/patient/messages')).status).toBe(200);
+    expect((await readSessionRow(sessionId)).lastSeenSecondsAgo).toBeLessThan(60);
+  });
+});
+
 describe('session time endpoint', () => {
   it('reports time left without counting as activity', async () => {
     const { client, sessionId } = await signedInClient();
