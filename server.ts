@@ -32,6 +32,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 interface Readiness {
   migrated: boolean;
+  /** Set on SIGTERM, so a load balancer stops sending requests before the server closes. */
+  stopping: boolean;
   checkDatabase: () => Promise<void>;
 }
 
@@ -42,11 +44,16 @@ async function main(): Promise<void> {
 
   const app = express();
   const httpServer = createServer(app);
-  const readiness: Readiness = { migrated: false, checkDatabase: () => Promise.resolve() };
+  const readiness: Readiness = {
+    migrated: false,
+    stopping: false,
+    checkDatabase: () => Promise.resolve(),
+  };
 
   app.disable('x-powered-by');
   // Rate limits key on the client IP, so it must come from the proxies we run, never from the client.
   app.set('trust proxy', env.trustProxyHops);
+  app.use(countInFlight);
   app.use(assignRequestId);
   app.use(logRequest);
   app.use(rejectUnsupportedMethod);
@@ -55,6 +62,10 @@ async function main(): Promise<void> {
     response.json({ status: 'ok' });
   });
   app.get('/readyz', async (_request, response) => {
+    if (readiness.stopping) {
+      response.status(503).json({ status: 'stopping' });
+      return;
+    }
     const ready =
       readiness.migrated &&
       (await readiness.checkDatabase().then(
@@ -107,16 +118,103 @@ async function main(): Promise<void> {
     }
   });
 
+  let stopping = false;
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'portal stopping');
-    httpServer.close();
-    httpServer.closeAllConnections();
-    void (worker?.stop() ?? Promise.resolve())
-      .then(() => embedded?.stop())
-      .finally(() => process.exit(0));
+    if (stopping) {
+      logger.warn({ signal }, 'second stop signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    void stopGracefully(signal, {
+      httpServer,
+      readiness,
+      settings: env.shutdown,
+      stopWorker: () => worker?.stop() ?? Promise.resolve(),
+      pool,
+      embedded,
+    }).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: { message: (error as Error).message } }, 'portal stop failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * Stops the portal without cutting a request short: /readyz answers 503 for
+ * `settings.notReadyMs` while requests are still served, so a load balancer moves traffic away;
+ * then the server takes no new connections and waits up to `settings.drainMs` for the requests
+ * in flight. Connections still open after that are closed. Last, the notification worker, the
+ * pool and the embedded database stop, so PGlite writes its files out before the exit.
+ */
+async function stopGracefully(
+  signal: string,
+  parts: {
+    httpServer: Server;
+    readiness: Readiness;
+    settings: Env['shutdown'];
+    stopWorker: () => Promise<void>;
+    pool: pg.Pool;
+    embedded: EmbeddedPostgres | undefined;
+  },
+): Promise<void> {
+  const logger = getLogger();
+  const startedAt = Date.now();
+  logger.info({ signal, inFlight: inFlightRequests }, 'portal stopping: not ready');
+  parts.readiness.stopping = true;
+  await sleep(parts.settings.notReadyMs);
+
+  draining = parts.httpServer;
+  const closed = new Promise<void>((resolve) => parts.httpServer.close(() => resolve()));
+  parts.httpServer.closeIdleConnections();
+  const drained = await Promise.race([
+    closed.then(() => true),
+    sleep(parts.settings.drainMs).then(() => false),
+  ]);
+  if (!drained) {
+    logger.warn(
+      { inFlight: inFlightRequests, drainMs: parts.settings.drainMs },
+      'requests still running after the drain time: closing their connections',
+    );
+    parts.httpServer.closeAllConnections();
+  }
+
+  await parts.stopWorker();
+  await closeDevServer?.();
+  await parts.pool.end();
+  await parts.embedded?.stop();
+  logger.info({ signal, durationMs: Date.now() - startedAt, drained }, 'portal stopped');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Closes Vite's development server, when server.ts runs one. */
+let closeDevServer: (() => Promise<void>) | undefined;
+
+/** Requests being handled now, for the shutdown log. */
+let inFlightRequests = 0;
+/** The server once it has stopped taking connections and waits for requests in flight. */
+let draining: Server | undefined;
+
+/**
+ * Counts requests in flight. While the server drains, each response closes its connection, so a
+ * keep-alive connection does not hold the server open after its last request.
+ */
+function countInFlight(_request: Request, response: Response, next: NextFunction): void {
+  inFlightRequests += 1;
+  response.once('close', () => {
+    inFlightRequests -= 1;
+    const server = draining;
+    if (server) setImmediate(() => server.closeIdleConnections());
+  });
+  if (draining) response.setHeader('connection', 'close');
+  next();
 }
 
 function loadEnvOrExit(): Env {
@@ -300,6 +398,10 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
     server: { middlewareMode: true, hmr: env.nodeEnv === 'test' ? false : { server: httpServer } },
     appType: 'custom',
   });
+  // Vite adds a SIGTERM listener that closes it and exits at once, which would cut the drain
+  // short. The portal's own shutdown closes Vite instead, after the requests in flight.
+  for (const listener of process.listeners('SIGTERM')) process.off('SIGTERM', listener);
+  closeDevServer = () => viteServer.close();
   app.use(viteServer.middlewares);
   app.all(
     '*splat',

@@ -38,6 +38,8 @@ const rawEnvSchema = z.object({
 
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EMBEDDED_DATABASE_DIR: z.string().default('.data/pglite'),
 
   CANVAS_FHIR_BASE_URL: optionalUrl,
@@ -92,6 +94,11 @@ const rawEnvSchema = z.object({
   TRACKING_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1800),
 
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  UPSTREAM_BUDGET_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
+  CIRCUIT_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  CIRCUIT_BREAKER_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SHUTDOWN_NOT_READY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   SANDBOX_FAULTS: optionalText,
 });
 
@@ -183,6 +190,29 @@ export interface Env {
     changeCutoffHours: number;
   };
   upstreamTimeoutMs: number;
+  /**
+   * Most time one portal request spends on upstream calls, retries and backoff included, counted
+   * from the start of the request (see docs/resilience.md).
+   */
+  upstreamBudgetMs: number;
+  circuitBreaker: {
+    /** Failures in a row that open an upstream's circuit. */
+    failureThreshold: number;
+    /** How long an open circuit rejects calls before one trial call may go through. */
+    openMs: number;
+  };
+  databaseTimeouts: {
+    /** Most time a query waits for a pooled connection, including opening a new one. */
+    connectMs: number;
+    /** Most time the client waits for the result of one query before it drops the connection. */
+    queryMs: number;
+  };
+  shutdown: {
+    /** After SIGTERM, how long /readyz says not ready while requests are still served. */
+    notReadyMs: number;
+    /** Then how long in-flight requests may take before their connections are closed. */
+    drainMs: number;
+  };
   sandboxFaults: string | undefined;
   /** True when at least one upstream is served by the sandbox, so server.ts mounts `/sandbox`. */
   usesSandbox: boolean;
@@ -361,6 +391,16 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     prescriptionListMax: raw.PRESCRIPTION_LIST_MAX,
     trackingCacheSeconds: raw.TRACKING_CACHE_SECONDS,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
+    upstreamBudgetMs: raw.UPSTREAM_BUDGET_MS,
+    circuitBreaker: {
+      failureThreshold: raw.CIRCUIT_BREAKER_FAILURES,
+      openMs: raw.CIRCUIT_BREAKER_OPEN_MS,
+    },
+    databaseTimeouts: {
+      connectMs: raw.DATABASE_CONNECT_TIMEOUT_MS,
+      queryMs: raw.DATABASE_QUERY_TIMEOUT_MS,
+    },
+    shutdown: { notReadyMs: raw.SHUTDOWN_NOT_READY_MS, drainMs: raw.SHUTDOWN_DRAIN_MS },
     sandboxFaults: raw.SANDBOX_FAULTS,
     usesSandbox:
       fhirMode === 'sandbox' ||

@@ -17,6 +17,10 @@ export interface PortalServer {
    * PORTAL_TEST_LOG_DIR set, the output also goes to a file there.
    */
   output(): string;
+  /** Sends a signal to the process, for shutdown and crash tests. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code (null after a signal) once the process has exited. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +53,7 @@ export async function startPortalServer(
     ...extraEnv,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: REPO_ROOT, env });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   let output = '';
   const logFile = `portal-${port}-${child.pid ?? 'exited'}.log`;
@@ -73,6 +78,8 @@ export async function startPortalServer(
   return {
     baseUrl,
     output: () => output,
+    kill: (signal) => child.kill(signal),
+    exited,
     async stop() {
       await stopChild(child);
       await database.drop();
@@ -104,7 +111,8 @@ async function waitUntilReady(
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  // A process ended by a signal has a signalCode and no exitCode.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
