@@ -78,7 +78,11 @@ describe('readSessionState', () => {
       `UPDATE sessions SET last_seen_at = now() - make_interval(secs => $2) WHERE id = $1`,
       [idle.sessionId, SESSION_IDLE_SECONDS + 1],
     );
-    expect(await readSessionState(idle.request)).toEqual({ status: 'ended', reason: 'idle' });
+    expect(await readSessionState(idle.request)).toEqual({
+      status: 'ended',
+      reason: 'idle',
+      patientId: 'p-session',
+    });
 
     const expired = await newSession('email_code');
     await database.pool.query(
@@ -88,11 +92,16 @@ describe('readSessionState', () => {
     expect(await readSessionState(expired.request)).toEqual({
       status: 'ended',
       reason: 'max_age',
+      patientId: 'p-session',
     });
 
     const revoked = await newSession('email_code');
     await revokeSession(revoked.sessionId);
-    expect(await readSessionState(revoked.request)).toEqual({ status: 'ended', reason: 'revoked' });
+    expect(await readSessionState(revoked.request)).toEqual({
+      status: 'ended',
+      reason: 'revoked',
+      patientId: 'p-session',
+    });
   });
 
   it('reads without recording activity when asked', async () => {
