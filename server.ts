@@ -16,7 +16,7 @@ import {
   startNotificationWorker,
   type NotificationWorker,
 } from './app/notifications/worker.server';
-import { finishAccessRecord } from './app/security/access-audit.server';
+import { AUDIT_KEY_HEADER, finishAccessRecord } from './app/security/access-audit.server';
 import {
   createCspNonce,
   NON_DOCUMENT_CONTENT_SECURITY_POLICY,
@@ -27,8 +27,10 @@ import { migrate } from './db/migrate';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
-const SUPPORTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+// No OPTIONS: the portal answers no cross-origin requests, and React Router would run a route's
+// loader for one.
+const SUPPORTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 interface Readiness {
   migrated: boolean;
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   });
 
   if (env.usesSandbox && !env.isProduction) {
+    app.use('/sandbox', rejectForeignHost);
     await mountSandbox(app, env);
     app.post('/sandbox/jobs/run', express.json(), runNotificationJobsNow);
     app.post('/sandbox/shipments/:trackingNumber/advance', advanceDemoShipment);
@@ -420,8 +423,11 @@ async function mountReactRouter(app: express.Express, httpServer: Server, env: E
  * its response is over. The routes mark such requests when they check the session.
  */
 function auditPatientDataAccess(request: Request, response: Response, next: NextFunction): void {
+  const auditKey = randomUUID();
+  request.headers[AUDIT_KEY_HEADER] = auditKey;
   response.once('close', () => {
     void finishAccessRecord({
+      auditKey,
       requestId: String(response.locals.requestId),
       method: request.method,
       path: request.path,
@@ -524,6 +530,19 @@ function setBaseSecurityHeaders(request: Request, response: Response, next: Next
   next();
 }
 
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Serves the sandbox (mailbox with sign-in codes, audit rows) only to requests addressed to
+ * loopback, so a web page that rebinds its own host name to 127.0.0.1 cannot read it.
+ */
+function rejectForeignHost(request: Request, response: Response, next: NextFunction): void {
+  const hostname = (request.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
+  if (LOOPBACK_HOSTNAMES.has(hostname)) return next();
+
+  response.status(403).type('text/plain').send('The sandbox answers loopback addresses only.');
+}
+
 function rejectUnsupportedMethod(request: Request, response: Response, next: NextFunction): void {
   if (SUPPORTED_METHODS.has(request.method)) return next();
 
@@ -535,16 +554,17 @@ function rejectUnsupportedMethod(request: Request, response: Response, next: Nex
  * Rejects a state-changing request (a form post or an API write) sent by another site: its
  * `Origin` names another origin, or the browser marks it `Sec-Fetch-Site: cross-site`. Requests
  * without either header come from non-browser clients, which carry no patient's cookie unless
- * given one. Behind a proxy the portal's origin is PUBLIC_ORIGIN; otherwise the Host header.
+ * given one. The portal's origin is PUBLIC_ORIGIN when set, else the request's scheme and Host
+ * (behind a proxy, the scheme comes from X-Forwarded-Proto only with TRUST_PROXY_HOPS set).
  */
 function rejectCrossSiteRequest(request: Request, response: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(request.method)) return next();
 
-  const origin = request.get('origin');
-  const publicOrigin = getEnv().publicOrigin;
-  const crossOrigin =
-    origin !== undefined &&
-    (publicOrigin ? origin !== publicOrigin : parseHost(origin) !== request.get('host'));
+  const origin = request.get('origin')?.toLowerCase();
+  const ownOrigin = (
+    getEnv().publicOrigin ?? `${request.protocol}://${request.get('host') ?? ''}`
+  ).toLowerCase();
+  const crossOrigin = origin !== undefined && origin !== ownOrigin;
   const crossSite = request.get('sec-fetch-site') === 'cross-site';
   if (!crossOrigin && !crossSite) return next();
 
@@ -553,14 +573,6 @@ function rejectCrossSiteRequest(request: Request, response: Response, next: Next
     response.status(403).json({ error: { code: 'cross_site_request', message } });
   } else {
     response.status(403).type('text/plain').send(message);
-  }
-}
-
-function parseHost(origin: string): string | undefined {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return undefined;
   }
 }
 

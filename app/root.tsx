@@ -15,6 +15,7 @@ import { readSessionState } from '~/auth/session.server';
 import { SessionTimeoutWarning } from '~/auth/session-timeout-warning';
 import { countUnreadNotifications } from '~/notifications/notifications.server';
 import { useNonce } from '~/security/nonce';
+import { noteAuthorizedPatient } from '~/security/access-audit.server';
 
 import type { Route } from './+types/root';
 import stylesHref from './styles/app.css?url';
@@ -24,11 +25,22 @@ export const links: Route.LinksFunction = () => [
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
 ];
 
+/**
+ * Passes the Retry-After of an error that reaches the root boundary, such as the 503 of an
+ * unreachable database, on to the page's response.
+ */
+export const headers: Route.HeadersFunction = ({ errorHeaders }) => {
+  const retryAfter = errorHeaders?.get('retry-after');
+  return retryAfter ? { 'retry-after': retryAfter } : new Headers();
+};
+
 export async function loader({ request }: Route.LoaderArgs) {
   const state = await readSessionState(request);
   if (state.status !== 'active') {
     return { signedIn: false, unreadNotifications: 0, sessionTimeRemaining: null };
   }
+  // The unread count is patient data, so every signed-in page's request gets its audit row.
+  noteAuthorizedPatient(request, state.session);
   return {
     signedIn: true,
     unreadNotifications: await countUnreadNotifications(state.session.patientId),
@@ -128,6 +140,10 @@ export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
   if (isRouteErrorResponse(error) && error.status === 404) {
     title = 'Page not found';
     message = 'There is no page at this address.';
+  }
+  if (isRouteErrorResponse(error) && error.status === 503) {
+    title = 'Temporarily unavailable';
+    message = 'The portal is temporarily unavailable. Please try again in a minute.';
   }
   // A loader may throw data({ message }) with text written for the patient.
   const patientMessage = isRouteErrorResponse(error)

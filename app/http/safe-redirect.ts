@@ -17,5 +17,8 @@ export function safeRedirectPath(target: unknown, fallback = '/'): string {
 
   const url = new URL(target, PLACEHOLDER_ORIGIN);
   if (url.origin !== PLACEHOLDER_ORIGIN) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Resolving dot segments can turn `/.//host` into `//host`, another origin again.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (path.startsWith('//') || path.startsWith('/\\')) return fallback;
+  return path;
 }

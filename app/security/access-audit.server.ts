@@ -17,6 +17,8 @@ interface AccessRecord {
 
 /** A request as server.ts sees it once the response is over. */
 export interface FinishedRequest {
+  /** The value server.ts put in AUDIT_KEY_HEADER. */
+  auditKey: string;
   requestId: string;
   method: string;
   /** Path without the query string. */
@@ -42,6 +44,13 @@ export interface AuditedResource {
 const RECORDS_KEY = 'access-audit-records';
 
 /**
+ * Request header that carries the server-made key of a request's open record. server.ts sets it
+ * on every request, replacing any value a client sent, because the `X-Request-Id` a client may
+ * choose is not unique: two requests sharing one would share, and lose, a record.
+ */
+export const AUDIT_KEY_HEADER = 'x-portal-audit-key';
+
+/**
  * Open records by request id. server.ts and the React Router build load separate copies of this
  * module, so the map lives in a process-wide singleton.
  */
@@ -50,14 +59,14 @@ function openRecords(): Map<string, AccessRecord> {
 }
 
 function recordFor(request: Request): AccessRecord | undefined {
-  const requestId = request.headers.get('x-request-id');
-  if (!requestId) return undefined;
+  const key = request.headers.get(AUDIT_KEY_HEADER);
+  if (!key) return undefined;
 
   const records = openRecords();
-  let record = records.get(requestId);
+  let record = records.get(key);
   if (!record) {
     record = {};
-    records.set(requestId, record);
+    records.set(key, record);
   }
   return record;
 }
@@ -89,7 +98,10 @@ export function noteDeniedAccess(
   if (denial.patientId) record.patientId = denial.patientId;
 }
 
-/** Patient-data routes: path pattern, with the resource id (if any) as the first group. */
+/**
+ * Patient-data routes: path pattern (case-insensitive), with the resource id (if any) as the
+ * first group.
+ */
 const ROUTE_RESOURCES: {
   pattern: RegExp;
   resourceType: string;
@@ -98,34 +110,41 @@ const ROUTE_RESOURCES: {
   writeAction?: AuditedResource['action'];
 }[] = [
   {
-    pattern: /^\/(?:_root)?$/,
+    pattern: /^\/(?:_root)?$/i,
     resourceType: 'Patient',
     ownRecord: true,
     includes: ['MedicationRequest', 'Shipment', 'Appointment', 'Notification'],
   },
-  { pattern: /^\/(?:api\/patient\/)?profile$/, resourceType: 'Patient', ownRecord: true },
-  { pattern: /^\/(?:api\/patient\/)?prescriptions$/, resourceType: 'MedicationRequest' },
-  { pattern: /^\/(?:api\/patient\/)?shipments$/, resourceType: 'Shipment' },
-  { pattern: /^\/(?:shipments\/track|api\/patient\/tracking)\/([^/]+)$/, resourceType: 'Shipment' },
+  { pattern: /^\/(?:api\/patient\/)?profile$/i, resourceType: 'Patient', ownRecord: true },
+  { pattern: /^\/(?:api\/patient\/)?prescriptions$/i, resourceType: 'MedicationRequest' },
+  { pattern: /^\/(?:api\/patient\/)?shipments$/i, resourceType: 'Shipment' },
   {
-    pattern: /^\/(?:api\/patient\/)?messages$/,
+    pattern: /^\/(?:shipments\/track|api\/patient\/tracking)\/([^/]+)$/i,
+    resourceType: 'Shipment',
+  },
+  {
+    pattern: /^\/(?:api\/patient\/)?messages$/i,
     resourceType: 'Communication',
     writeAction: 'create',
   },
-  { pattern: /^\/scheduling$/, resourceType: 'Appointment', writeAction: 'create' },
-  { pattern: /^\/api\/patient\/appointments$/, resourceType: 'Appointment', writeAction: 'create' },
-  { pattern: /^\/api\/patient\/availability$/, resourceType: 'Slot' },
+  { pattern: /^\/scheduling$/i, resourceType: 'Appointment', writeAction: 'create' },
   {
-    pattern: /^\/(?:scheduling|api\/patient)\/appointments\/([^/]+)\/reschedule$/,
+    pattern: /^\/api\/patient\/appointments$/i,
+    resourceType: 'Appointment',
+    writeAction: 'create',
+  },
+  { pattern: /^\/api\/patient\/availability$/i, resourceType: 'Slot' },
+  {
+    pattern: /^\/(?:scheduling|api\/patient)\/appointments\/([^/]+)\/reschedule$/i,
     resourceType: 'Appointment',
   },
   {
-    pattern: /^\/(?:scheduling|api\/patient)\/appointments\/([^/]+)\/cancel$/,
+    pattern: /^\/(?:scheduling|api\/patient)\/appointments\/([^/]+)\/cancel$/i,
     resourceType: 'Appointment',
   },
-  { pattern: /^\/(?:api\/patient\/)?notifications(?:\/read-all)?$/, resourceType: 'Notification' },
-  { pattern: /^\/api\/patient\/notifications\/([^/]+)\/read$/, resourceType: 'Notification' },
-  { pattern: /^\/api\/patient\/session(?:\/keepalive)?$/, resourceType: 'Session' },
+  { pattern: /^\/(?:api\/patient\/)?notifications(?:\/read-all)?$/i, resourceType: 'Notification' },
+  { pattern: /^\/api\/patient\/notifications\/([^/]+)\/read$/i, resourceType: 'Notification' },
+  { pattern: /^\/api\/patient\/session(?:\/keepalive)?$/i, resourceType: 'Session' },
 ];
 
 /**
@@ -137,7 +156,8 @@ export function resourceForPath(
   path: string,
   patientId: string | undefined,
 ): AuditedResource {
-  const pagePath = path.replace(/\.data$/, '');
+  // React Router matches paths without regard to case or a trailing slash, and so does this.
+  const pagePath = path.replace(/\.data$/, '').replace(/(.)\/+$/, '$1');
   const read = method === 'GET' || method === 'HEAD';
   for (const route of ROUTE_RESOURCES) {
     const match = route.pattern.exec(pagePath);
@@ -154,12 +174,15 @@ export function resourceForPath(
   return { resourceType: 'unknown', resourceId: pagePath, action: read ? 'read' : 'update' };
 }
 
+/** Decodes a path segment for the record. PostgreSQL text cannot hold NUL, so it is replaced. */
 function safeDecode(value: string): string {
+  let decoded = value;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch {
-    return value;
+    // Kept as sent: the record shows what was asked for.
   }
+  return decoded.replaceAll('\0', '\uFFFD');
 }
 
 /**
@@ -179,9 +202,9 @@ export function accessOutcome(status: number, completed: boolean, denied: boolea
  */
 export async function finishAccessRecord(finished: FinishedRequest): Promise<void> {
   const records = openRecords();
-  const record = records.get(finished.requestId);
+  const record = records.get(finished.auditKey);
   if (!record) return;
-  records.delete(finished.requestId);
+  records.delete(finished.auditKey);
 
   const resource = resourceForPath(finished.method, finished.path, record.patientId);
   const outcome = accessOutcome(finished.status, finished.completed, record.denial !== undefined);

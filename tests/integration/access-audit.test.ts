@@ -159,6 +159,63 @@ describe('patient data access audit', () => {
     expect(requested?.client_ip).toMatch(/127\.0\.0\.1$/);
   });
 
+  it('records each request when two share a request id', async () => {
+    const client = await signIn(demoPatient(0).email);
+    const requestId = `shared-${Date.now()}`;
+    const headers = { 'x-request-id': requestId };
+    const responses = await Promise.all([
+      client.request('/api/patient/messages', { headers }),
+      client.request('/api/patient/profile', { headers }),
+      fetch(`${portal.baseUrl}/api/patient/prescriptions`, { headers }),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 401]);
+
+    const deadline = Date.now() + 5_000;
+    let rows: AuditRow[] = [];
+    while (rows.length < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rows = (await auditRowsOf(responses[0] as Response)).filter(
+        (row) => row.request_id === requestId,
+      );
+    }
+    const byType = Object.fromEntries(rows.map((row) => [row.resource_type, row.outcome]));
+    expect(byType).toEqual({
+      Communication: 'success',
+      Patient: 'success',
+      MedicationRequest: 'denied',
+    });
+  });
+
+  it('records a denied id that holds a NUL byte', async () => {
+    const response = await (
+      await signIn(demoPatient(0).email)
+    ).postJson('/api/patient/notifications/x%00y/read', {});
+    expect(response.status).toBe(404);
+
+    const [row] = await auditRowsOf(response);
+    expect(row?.outcome).toBe('denied');
+    expect(row?.resource_id).toBe('x\uFFFDy');
+  });
+
+  it('names the resource of a path in another case', async () => {
+    const response = await (await signIn(demoPatient(0).email)).request('/API/Patient/Messages/');
+    expect(response.status).toBe(200);
+
+    const [row] = await auditRowsOf(response);
+    expect(row?.resource_type).toBe('Communication');
+  });
+
+  it('records the root data a page request reads', async () => {
+    const response = await (
+      await signIn(demoPatient(0).email)
+    ).request('/messages.data?_routes=root');
+    expect(response.status).toBe(200);
+
+    const [row] = await auditRowsOf(response);
+    expect(row?.patient_id).toBe(demoPatient(0).id);
+    expect(row?.outcome).toBe('success');
+  });
+
   it('records nothing for pages without patient data', async () => {
     const response = await fetch(`${portal.baseUrl}/login`);
     expect(response.status).toBe(200);

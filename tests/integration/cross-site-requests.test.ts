@@ -1,3 +1,5 @@
+import { get } from 'node:http';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { demoPatient, signInByEmail, type PatientClient } from '../support/patient-client';
@@ -52,7 +54,9 @@ async function expectStillSignedIn(): Promise<void> {
 
 describe('cross-site requests', () => {
   it.each(WRITES)('refuses a cross-site POST $path', async (write) => {
-    for (const headers of CROSS_SITE_HEADERS) {
+    // The portal's own host and port under another scheme is another origin.
+    const otherScheme = { origin: portal.baseUrl.replace('http:', 'https:') };
+    for (const headers of [...CROSS_SITE_HEADERS, otherScheme]) {
       const response = await send(write, headers);
       expect(response.status, JSON.stringify(headers)).toBe(403);
       const body = await response.text();
@@ -73,6 +77,29 @@ describe('cross-site requests', () => {
     });
     expect(response.status).toBe(302);
     expect((await other.request('/api/patient/profile')).status).toBe(401);
+  });
+});
+
+describe('other methods', () => {
+  it('refuses OPTIONS, which would run a loader', async () => {
+    const response = await client.request('/api/patient/messages', { method: 'OPTIONS' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).not.toContain('OPTIONS');
+  });
+});
+
+describe('sandbox', () => {
+  it('answers loopback host names only', async () => {
+    // fetch sets Host itself, so this request goes through node:http.
+    const reboundStatus = await new Promise<number | undefined>((resolve, reject) => {
+      const url = new URL('/sandbox/mail/messages', portal.baseUrl);
+      get(url, { headers: { host: `rebind.example:${url.port}` } }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      }).on('error', reject);
+    });
+    expect(reboundStatus).toBe(403);
+    expect((await fetch(`${portal.baseUrl}/sandbox/mail/messages`)).status).toBe(200);
   });
 });
 
