@@ -174,11 +174,11 @@ describe('patient data access audit', () => {
     let rows: AuditRow[] = [];
     while (rows.length < 3 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      rows = (await auditRowsOf(responses[0] as Response)).filter(
-        (row) => row.request_id === requestId,
-      );
+      rows = (await auditRowsOf(responses[0])).filter((row) => row.request_id === requestId);
     }
-    const byType = Object.fromEntries(rows.map((row) => [row.resource_type, row.outcome]));
+    const byType = Object.fromEntries(
+      rows.map((row): [string, string] => [row.resource_type ?? '', row.outcome]),
+    );
     expect(byType).toEqual({
       Communication: 'success',
       Patient: 'success',
