@@ -5,6 +5,7 @@ import type {
   AppLoadContext,
   EntryContext,
   LoaderFunctionArgs,
+  ServerInstrumentation,
 } from 'react-router';
 import { createReadableStreamFromReadable } from '@react-router/node';
 import { ServerRouter } from 'react-router';
@@ -12,12 +13,29 @@ import { isbot } from 'isbot';
 import type { RenderToPipeableStreamOptions } from 'react-dom/server';
 import { renderToPipeableStream } from 'react-dom/server';
 
+import { runWithUpstreamBudget } from '~/clients/upstream-deadline.server';
 import { getEnv } from '~/config/env.server';
 import { documentContentSecurityPolicy } from '~/security/content-security-policy.server';
 import { NonceContext } from '~/security/nonce';
 import { getLogger } from '~/utils/logger.server';
 
 export const streamTimeout = 5_000;
+
+/**
+ * Gives each request one upstream budget shared by all its loaders, its action and their
+ * upstream calls, so a slow upstream cannot hold a page longer than UPSTREAM_BUDGET_MS.
+ */
+export const instrumentations: ServerInstrumentation[] = [
+  {
+    handler(handler) {
+      handler.instrument({
+        async request(handleRequest) {
+          await runWithUpstreamBudget(handleRequest);
+        },
+      });
+    },
+  },
+];
 
 export default function handleRequest(
   request: Request,

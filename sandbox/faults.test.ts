@@ -189,6 +189,15 @@ describe('injected FHIR faults', () => {
     expect(await response.json()).toEqual(errorBody);
   });
 
+  it('sends Retry-After with retryAfterSeconds', async () => {
+    await putFaults('fhir', { errorRate: 1, errorStatus: 429, retryAfterSeconds: 2 });
+
+    const response = await readPatient();
+
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('2');
+  });
+
   it('fails the token endpoint with an OAuth error', async () => {
     await putFaults('fhir', { errorRate: 1, errorStatus: 503 });
 
@@ -248,6 +257,26 @@ describe('injected FHIR faults', () => {
     expect(response.status).toBe(200);
     expect(text.startsWith('{')).toBe(true);
     expect(() => JSON.parse(text) as unknown).toThrow(SyntaxError);
+  });
+
+  it('resets the connection with dropConnection', async () => {
+    await putFaults('fhir', { dropConnection: true, errorRate: 1, malformedJson: true });
+
+    await expect(readPatient()).rejects.toMatchObject({
+      name: 'TypeError',
+      cause: { code: 'ECONNRESET' },
+    });
+    expect((await readStats()).fhir?.requests).toBe(1);
+  });
+
+  it('resets the connection only for the listed methods', async () => {
+    await putFaults('fhir', { dropConnection: true, methods: ['POST'] });
+
+    const read = await readPatient();
+    const create = postMessage('demo-ava');
+
+    expect(read.status).toBe(200);
+    await expect(create).rejects.toThrow(TypeError);
   });
 
   it('leaves other stand-ins alone', async () => {

@@ -32,8 +32,15 @@ export const faultSettingsSchema = z.strictObject({
   errorStatus: z.number().int().min(400).max(599).optional(),
   /** JSON body of an injected error. If omitted, the stand-in sends its own error shape. */
   errorBody: z.json().optional(),
+  /** Retry-After header of an injected error, in seconds. None if omitted. */
+  retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
   /** If true, every request that is not failed gets a 200 with a truncated JSON body. */
   malformedJson: z.boolean().optional(),
+  /**
+   * If true, the stand-in closes the connection of every request without a response, as a
+   * crashed or unreachable upstream would. Takes precedence over `errorRate` and `malformedJson`.
+   */
+  dropConnection: z.boolean().optional(),
   /** HTTP methods, in upper case, whose requests get the faults above. All methods if omitted. */
   methods: z.array(z.enum(HTTP_METHODS)).min(1).optional(),
 });
@@ -102,7 +109,8 @@ export interface FaultInjectorOptions {
 
 /**
  * Creates middleware that counts each request to a stand-in and then applies its faults:
- * the latency first, then an error with probability `errorRate`, then a malformed body.
+ * the latency first, then a dropped connection, then an error with probability `errorRate`,
+ * then a malformed body.
  * A request whose method is not in `methods`, or with no fault that fires, passes on to the
  * stand-in. A delayed request is still handled after the delay, even if the client gave up.
  */
@@ -121,11 +129,20 @@ export function createFaultInjector(options: FaultInjectorOptions): RequestHandl
       await sleep(settings.latencyMs);
     }
 
+    if (settings.dropConnection) {
+      // Closes the TCP connection with a reset, so the client gets a network error and no status.
+      req.socket.resetAndDestroy();
+      return;
+    }
+
     const errorRate = settings.errorRate ?? 0;
     if (errorRate > 0 && Math.random() < errorRate) {
       const status = settings.errorStatus ?? DEFAULT_ERROR_STATUS;
       const ownError = options.buildErrorResponse(status, req);
       const body = settings.errorBody ?? ownError.body;
+      if (settings.retryAfterSeconds !== undefined) {
+        res.set('Retry-After', String(settings.retryAfterSeconds));
+      }
       res.status(status).type(ownError.contentType).send(JSON.stringify(body));
       return;
     }

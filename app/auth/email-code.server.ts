@@ -3,6 +3,8 @@ import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod';
 
 import { searchResources } from '~/clients/fhir.server';
+import { isCircuitOpen } from '~/clients/http.server';
+import { runWithUpstreamBudget } from '~/clients/upstream-deadline.server';
 import { sendEmail } from '~/clients/sendgrid.server';
 import { UpstreamError } from '~/clients/upstream-error.server';
 import { getEnv } from '~/config/env.server';
@@ -18,6 +20,18 @@ export const MAX_FAILED_ATTEMPTS = 5;
 
 /** Window of the send and verify rate limits. */
 const LIMIT_WINDOW_SECONDS = 15 * 60;
+
+export const EMAIL_UNAVAILABLE_MESSAGE =
+  'Sign-in codes cannot be emailed right now. Sign in with Canvas, or try again in a few minutes.';
+
+/**
+ * Returns whether sign-in codes can be emailed now: false while SendGrid's circuit is open after
+ * repeated failed sends. The circuit is shared by every email, so the result reveals nothing
+ * about any one address.
+ */
+export function canEmailSignInCodes(): boolean {
+  return !isCircuitOpen('sendgrid');
+}
 
 export const emailSchema = z
   .string({ error: 'Enter your email address.' })
@@ -51,8 +65,13 @@ interface RequestContext {
  *
  * The response must not reveal whether the email belongs to a patient, so both cases do
  * the same work (FHIR search, challenge insert) and the email itself is sent after the response.
+ * While SendGrid's circuit is open, every request fails at once with a 503 SignInError.
  */
 export async function requestSignInCode(email: string, context: RequestContext): Promise<void> {
+  if (!canEmailSignInCodes()) {
+    throw new SignInError(503, 'email_unavailable', EMAIL_UNAVAILABLE_MESSAGE);
+  }
+
   const { signIn } = getEnv();
   const emailHmac = hmac(`email:${email}`);
   await enforceLimit(
@@ -105,7 +124,9 @@ export async function requestSignInCode(email: string, context: RequestContext):
   });
 
   if (patientId) {
-    void deliverCode(email, code, { challengeId, patientId });
+    // The email goes out after the response, so it gets an upstream budget of its own instead
+    // of what is left of this request's.
+    void runWithUpstreamBudget(() => deliverCode(email, code, { challengeId, patientId }));
   }
 }
 

@@ -1,6 +1,7 @@
 import { data } from 'react-router';
 
 import { UpstreamError } from '~/clients/upstream-error.server';
+import { isDatabaseUnavailable } from '~/db/database-errors.server';
 import { BadRequestError } from '~/http/api.server';
 import { getLogger } from '~/utils/logger.server';
 
@@ -33,6 +34,13 @@ export function signInFormError(error: unknown, values: Record<string, string>) 
     return data(
       { errors: { formError: error.message } as SignInFormErrors, values },
       { status: error.status, headers },
+    );
+  }
+  if (isDatabaseUnavailable(error)) {
+    getLogger().error({ err: { name: (error as Error).name } }, 'sign-in database unavailable');
+    return data(
+      { errors: { formError: SIGN_IN_UNAVAILABLE_MESSAGE } as SignInFormErrors, values },
+      { status: 503 },
     );
   }
   if (error instanceof UpstreamError) {

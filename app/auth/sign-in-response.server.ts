@@ -1,4 +1,5 @@
 import { UpstreamError } from '~/clients/upstream-error.server';
+import { isDatabaseUnavailable } from '~/db/database-errors.server';
 import { apiError, BadRequestError } from '~/http/api.server';
 import { getLogger } from '~/utils/logger.server';
 
@@ -15,6 +16,10 @@ export function signInErrorResponse(error: unknown): Response {
       ? { 'retry-after': String(error.retryAfterSeconds) }
       : undefined;
     return apiError(error.status, error.code, error.message, headers);
+  }
+  if (isDatabaseUnavailable(error)) {
+    getLogger().error({ err: { name: (error as Error).name } }, 'sign-in database unavailable');
+    return apiError(503, 'unavailable', SIGN_IN_UNAVAILABLE_MESSAGE);
   }
   if (error instanceof UpstreamError) {
     getLogger().error(

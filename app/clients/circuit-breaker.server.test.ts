@@ -53,4 +53,30 @@ describe('CircuitBreaker', () => {
     breaker.recordFailure();
     expect(breaker.currentState).toBe('closed');
   });
+
+  it('takes the threshold and open period from its settings', () => {
+    const clock = { nowMs: 0 };
+    const breaker = new CircuitBreaker(() => clock.nowMs, { failureThreshold: 2, openMs: 1_000 });
+    breaker.recordFailure();
+    expect(breaker.isOpen()).toBe(false);
+    breaker.recordFailure();
+    expect(breaker.isOpen()).toBe(true);
+
+    clock.nowMs = 999;
+    expect(breaker.tryAcquire()).toBe(false);
+    clock.nowMs = 1_000;
+    expect(breaker.isOpen()).toBe(false);
+    expect(breaker.tryAcquire()).toBe(true);
+  });
+
+  it('reports open without taking the trial slot', () => {
+    const { breaker, clock } = breakerWithClock();
+    for (let failure = 0; failure < 5; failure += 1) breaker.recordFailure();
+    expect(breaker.isOpen()).toBe(true);
+
+    clock.nowMs = 30_000;
+    expect(breaker.isOpen()).toBe(false);
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.currentState).toBe('half_open');
+  });
 });

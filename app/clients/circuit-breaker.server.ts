@@ -1,15 +1,20 @@
-/** Failures in a row that open the circuit. */
+/** Default count of failures in a row that open the circuit. */
 const FAILURE_THRESHOLD = 5;
-/** How long an open circuit rejects calls before it lets one trial call through. */
+/** Default time an open circuit rejects calls before it lets one trial call through. */
 const OPEN_DURATION_MS = 30_000;
 
 type CircuitState = 'closed' | 'open' | 'half_open';
 
+export interface CircuitBreakerSettings {
+  failureThreshold: number;
+  openMs: number;
+}
+
 /**
- * Circuit breaker of one upstream: after FAILURE_THRESHOLD failures in a row it rejects calls
- * for OPEN_DURATION_MS, then lets a single trial through (half-open). The trial's success
- * closes the circuit; its failure opens it again. State is per process on purpose: each
- * process judges the upstream from its own calls.
+ * Circuit breaker of one upstream: after `failureThreshold` failures in a row it rejects calls
+ * for `openMs`, then lets a single trial through (half-open). The trial's success closes the
+ * circuit; its failure opens it again. State is per process on purpose: each process judges the
+ * upstream from its own calls.
  */
 export class CircuitBreaker {
   private state: CircuitState = 'closed';
@@ -17,11 +22,17 @@ export class CircuitBreaker {
   private openedAtMs = 0;
   private trialInFlight = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly settings: CircuitBreakerSettings = {
+      failureThreshold: FAILURE_THRESHOLD,
+      openMs: OPEN_DURATION_MS,
+    },
+  ) {}
 
   /** Returns whether a call may go out now, reserving the trial slot when half-open. */
   tryAcquire(): boolean {
-    if (this.state === 'open' && this.now() - this.openedAtMs >= OPEN_DURATION_MS) {
+    if (this.state === 'open' && this.now() - this.openedAtMs >= this.settings.openMs) {
       this.state = 'half_open';
     }
     if (this.state === 'closed') return true;
@@ -30,6 +41,11 @@ export class CircuitBreaker {
       return true;
     }
     return false;
+  }
+
+  /** Returns whether calls are rejected now, without reserving the trial slot. */
+  isOpen(): boolean {
+    return this.state === 'open' && this.now() - this.openedAtMs < this.settings.openMs;
   }
 
   recordSuccess(): void {
@@ -41,7 +57,7 @@ export class CircuitBreaker {
   recordFailure(): void {
     this.trialInFlight = false;
     this.consecutiveFailures += 1;
-    if (this.state === 'half_open' || this.consecutiveFailures >= FAILURE_THRESHOLD) {
+    if (this.state === 'half_open' || this.consecutiveFailures >= this.settings.failureThreshold) {
       this.state = 'open';
       this.openedAtMs = this.now();
     }

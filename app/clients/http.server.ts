@@ -3,14 +3,16 @@ import { getLogger } from '~/utils/logger.server';
 import { singleton } from '~/utils/singleton.server';
 
 import { CircuitBreaker } from './circuit-breaker.server';
+import { upstreamDeadlineMs } from './upstream-deadline.server';
 import { UpstreamError, type UpstreamName } from './upstream-error.server';
 
-// NOTE: there is no deadline across attempts, so a hanging upstream can hold a GET for three
-// times UPSTREAM_TIMEOUT_MS plus backoff. A per-request budget belongs with the resilience work.
 /** Retries after the first attempt, for idempotent requests only. */
-const MAX_RETRIES = 2;
+export const MAX_RETRIES = 2;
 const BASE_BACKOFF_MS = 100;
+/** Cap of a backoff step and of a Retry-After wait. */
 const MAX_BACKOFF_MS = 2_000;
+/** A retry starts only when at least this much time is left before the deadline. */
+const MIN_ATTEMPT_MS = 100;
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 export interface UpstreamRequest extends Omit<RequestInit, 'signal'> {
@@ -19,14 +21,27 @@ export interface UpstreamRequest extends Omit<RequestInit, 'signal'> {
 }
 
 function getBreaker(upstream: UpstreamName): CircuitBreaker {
-  return singleton(`circuit-breaker:${upstream}`, () => new CircuitBreaker());
+  return singleton(
+    `circuit-breaker:${upstream}`,
+    () => new CircuitBreaker(Date.now, getEnv().circuitBreaker),
+  );
+}
+
+/**
+ * Returns whether the upstream's circuit is open, so a page can show at once that a feature is
+ * unavailable without making a call.
+ */
+export function isCircuitOpen(upstream: UpstreamName): boolean {
+  return getBreaker(upstream).isOpen();
 }
 
 /**
  * Sends one request to an upstream with a timeout per attempt, retries with capped exponential
  * backoff and jitter for idempotent requests (honouring Retry-After), and the upstream's circuit
- * breaker. Returns the response for any status the caller must judge (2xx and 4xx); throws
- * UpstreamError for timeouts, network failures, an open circuit, and 5xx or 429 after retries.
+ * breaker. Every attempt and wait ends by the deadline from upstreamDeadlineMs, so the call
+ * takes at most UPSTREAM_BUDGET_MS. Returns the response for any status the caller must judge
+ * (2xx and 4xx); throws UpstreamError for timeouts, network failures, an open circuit, and 5xx
+ * or 429 after retries.
  */
 export async function fetchUpstream(
   upstream: UpstreamName,
@@ -37,8 +52,17 @@ export async function fetchUpstream(
   const method = (requestInit.method ?? 'GET').toUpperCase();
   const mayRetry = idempotent ?? (method === 'GET' || method === 'HEAD');
   const breaker = getBreaker(upstream);
+  const deadlineMs = upstreamDeadlineMs();
 
   for (let attempt = 0; ; attempt += 1) {
+    const remainingMs = deadlineMs - Date.now();
+    if (remainingMs <= 0) {
+      throw new UpstreamError(
+        upstream,
+        'timeout',
+        `${upstream} ${method} not sent: the request's upstream budget is used up`,
+      );
+    }
     if (!breaker.tryAcquire()) {
       throw new UpstreamError(
         upstream,
@@ -52,7 +76,7 @@ export async function fetchUpstream(
     try {
       const response = await fetch(url, {
         ...requestInit,
-        signal: AbortSignal.timeout(getEnv().upstreamTimeoutMs),
+        signal: AbortSignal.timeout(Math.min(getEnv().upstreamTimeoutMs, remainingMs)),
       });
       if (!RETRYABLE_STATUSES.has(response.status)) {
         breaker.recordSuccess();
@@ -74,6 +98,7 @@ export async function fetchUpstream(
     if (!mayRetry || attempt >= MAX_RETRIES) throw failure;
 
     const delayMs = retryAfterMs ?? backoffWithJitter(attempt);
+    if (Date.now() + delayMs + MIN_ATTEMPT_MS > deadlineMs) throw failure;
     getLogger().warn(
       {
         upstream,
@@ -92,19 +117,29 @@ export async function fetchUpstream(
 /**
  * Runs one call of a client that does its own HTTP (such as @sendgrid/mail) under the upstream's
  * circuit breaker: rejected at once while the circuit is open, and counted as a failure when it
- * throws an UpstreamError with no status or a 5xx or 429 status.
+ * throws an UpstreamError with no status or a 5xx or 429 status. A call still running at the
+ * deadline from upstreamDeadlineMs fails with a timeout, while the client's own request goes on
+ * until its own timeout.
  */
 export async function withCircuitBreaker<T>(
   upstream: UpstreamName,
   call: () => Promise<T>,
 ): Promise<T> {
   const breaker = getBreaker(upstream);
+  const remainingMs = upstreamDeadlineMs() - Date.now();
+  if (remainingMs <= 0) {
+    throw new UpstreamError(
+      upstream,
+      'timeout',
+      `${upstream} call not made: the request's upstream budget is used up`,
+    );
+  }
   if (!breaker.tryAcquire()) {
     throw new UpstreamError(upstream, 'circuit_open', `${upstream} is unavailable (circuit open)`);
   }
 
   try {
-    const result = await call();
+    const result = await settleWithin(upstream, call(), remainingMs);
     breaker.recordSuccess();
     return result;
   } catch (error) {
@@ -112,6 +147,31 @@ export async function withCircuitBreaker<T>(
     if (status === undefined || RETRYABLE_STATUSES.has(status)) breaker.recordFailure();
     else breaker.recordSuccess();
     throw error;
+  }
+}
+
+/** Settles as `pending` does, or rejects with a timeout when `timeoutMs` passes first. */
+async function settleWithin<T>(
+  upstream: UpstreamName,
+  pending: Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new UpstreamError(
+          upstream,
+          'timeout',
+          `${upstream} did not respond within ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([pending, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -111,4 +111,23 @@ describe('parseEnv', () => {
       parseEnv({ ...REAL_SETTINGS, NODE_ENV: 'production', WRITE_LIMIT_PER_WINDOW: '3' }),
     ).toThrowError(/WRITE_LIMIT_PER_WINDOW is for tests/);
   });
+
+  it('reads the resilience settings with their defaults', () => {
+    const defaults = parseEnv({});
+    expect(defaults.upstreamBudgetMs).toBe(8_000);
+    expect(defaults.circuitBreaker).toEqual({ failureThreshold: 5, openMs: 30_000 });
+    expect(defaults.databaseTimeouts).toEqual({ connectMs: 5_000, queryMs: 10_000 });
+
+    const set = parseEnv({
+      UPSTREAM_BUDGET_MS: '2500',
+      CIRCUIT_BREAKER_FAILURES: '6',
+      CIRCUIT_BREAKER_OPEN_MS: '2000',
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      DATABASE_QUERY_TIMEOUT_MS: '1500',
+    });
+    expect(set.upstreamBudgetMs).toBe(2_500);
+    expect(set.circuitBreaker).toEqual({ failureThreshold: 6, openMs: 2_000 });
+    expect(set.databaseTimeouts).toEqual({ connectMs: 1_000, queryMs: 1_500 });
+    expect(() => parseEnv({ UPSTREAM_BUDGET_MS: '0' })).toThrowError(/UPSTREAM_BUDGET_MS/);
+  });
 });

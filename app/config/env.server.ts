@@ -191,8 +191,8 @@ export interface Env {
   };
   upstreamTimeoutMs: number;
   /**
-   * Most time one portal request spends on upstream calls, retries and backoff included, counted
-   * from the start of the request (see docs/resilience.md).
+   * Maximum time one portal request spends on upstream calls, retries and backoff included,
+   * counted from the start of the request (see docs/resilience.md).
    */
   upstreamBudgetMs: number;
   circuitBreaker: {
@@ -202,9 +202,9 @@ export interface Env {
     openMs: number;
   };
   databaseTimeouts: {
-    /** Most time a query waits for a pooled connection, including opening a new one. */
+    /** Maximum wait of a query for a pooled connection, including opening a new one. */
     connectMs: number;
-    /** Most time the client waits for the result of one query before it drops the connection. */
+    /** Maximum wait for the result of one query before the client drops the connection. */
     queryMs: number;
   };
   shutdown: {

@@ -6,9 +6,22 @@ import { singleton } from '~/utils/singleton.server';
 
 const POOL_KEY = 'pg-pool';
 
-/** Creates the pool for a connection string; server.ts calls this once at start. */
+/**
+ * Creates the pool for a connection string; server.ts calls this once at start. A database that
+ * is down or cut off fails a query within DATABASE_CONNECT_TIMEOUT_MS (no connection) or
+ * DATABASE_QUERY_TIMEOUT_MS (no response on an open connection) instead of hanging the request.
+ */
 export function createPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
+  const { databaseTimeouts } = getEnv();
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    idleTimeoutMillis: 30_000,
+    // pg-pool applies this to opening a connection and to waiting for a free one in the pool.
+    connectionTimeoutMillis: databaseTimeouts.connectMs,
+    // pool.query releases a client whose query timed out with the error, so the pool drops it.
+    query_timeout: databaseTimeouts.queryMs,
+  });
   pool.on('error', (error) => {
     getLogger().error({ err: { message: error.message } }, 'idle database client failed');
   });
@@ -33,18 +46,26 @@ export function getPool(): pg.Pool {
   });
 }
 
-/** Runs `work` inside one transaction on one client, rolling back when it throws. */
+/**
+ * Runs `work` inside one transaction on one client, rolling back when it throws. A client whose
+ * rollback fails is closed rather than returned to the pool, because its connection may be dead
+ * or still busy with a timed-out query.
+ */
 export async function withTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await getPool().connect();
+  let brokenConnection: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      brokenConnection =
+        rollbackError instanceof Error ? rollbackError : new Error('ROLLBACK failed');
+    });
     throw error;
   } finally {
-    client.release();
+    client.release(brokenConnection);
   }
 }

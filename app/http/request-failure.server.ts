@@ -1,7 +1,13 @@
 import { IdempotencyKeyInProgressError, IdempotencyKeyReusedError } from './idempotency.server';
 import { BadRequestError } from './api.server';
+import {
+  SERVICE_UNAVAILABLE_MESSAGE,
+  SERVICE_UNAVAILABLE_RETRY_SECONDS,
+} from './service-unavailable.server';
+import { isDatabaseUnavailable } from '~/db/database-errors.server';
 import { PatientNotFoundError } from '~/patients/profile.server';
 import { WriteLimitExceededError } from '~/security/write-limits.server';
+import { getLogger } from '~/utils/logger.server';
 
 /** A failure as a page or the API reports it to the patient: HTTP status, code and message. */
 export interface RequestFailure {
@@ -15,8 +21,8 @@ export interface RequestFailure {
 
 /**
  * Describes the failures every patient write shares: invalid input, a session over its write
- * limit, a reused or busy idempotency key, and a patient record that is gone. Returns undefined
- * for anything else.
+ * limit, a reused or busy idempotency key, a patient record that is gone, and an unreachable
+ * database. Returns undefined for anything else.
  */
 export function describeCommonFailure(error: unknown): RequestFailure | undefined {
   if (error instanceof BadRequestError) {
@@ -49,6 +55,18 @@ export function describeCommonFailure(error: unknown): RequestFailure | undefine
       status: 404,
       code: 'not_found',
       message: 'Your patient record was not found. Contact your care team.',
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    getLogger().error(
+      { err: { name: (error as Error).name, code: (error as { code?: unknown }).code } },
+      'database unavailable',
+    );
+    return {
+      status: 503,
+      code: 'service_unavailable',
+      message: SERVICE_UNAVAILABLE_MESSAGE,
+      retryAfterSeconds: SERVICE_UNAVAILABLE_RETRY_SECONDS,
     };
   }
   return undefined;

@@ -1,9 +1,21 @@
-import { Form, redirect, useActionData, useNavigation, useSearchParams } from 'react-router';
+import {
+  Form,
+  redirect,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+  useSearchParams,
+} from 'react-router';
 import { z } from 'zod';
 
 import { ErrorSummary, pageTitle } from '~/components/error-summary';
 import { TextField } from '~/components/text-field';
-import { emailSchema, requestSignInCode } from '~/auth/email-code.server';
+import {
+  canEmailSignInCodes,
+  EMAIL_UNAVAILABLE_MESSAGE,
+  emailSchema,
+  requestSignInCode,
+} from '~/auth/email-code.server';
 import { storeLoginEmail } from '~/auth/login-email-cookie.server';
 import { signInFormError } from '~/auth/page-sign-in.server';
 import { getPatientSession } from '~/auth/session.server';
@@ -20,7 +32,7 @@ const sendCodeFormSchema = z.object({ email: emailSchema, redirectTo: z.string()
 
 export async function loader({ request }: Route.LoaderArgs) {
   if (await getPatientSession(request)) throw redirect('/');
-  return null;
+  return { emailUnavailable: canEmailSignInCodes() ? null : EMAIL_UNAVAILABLE_MESSAGE };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -44,6 +56,7 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function Login() {
+  const { emailUnavailable } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const [searchParams] = useSearchParams();
@@ -61,6 +74,11 @@ export default function Login() {
         </p>
       ) : null}
       <p>Enter the email address your care team has on file. We will email you a 6-digit code.</p>
+      {emailUnavailable && !errors ? (
+        <p role="status" className="notice">
+          {emailUnavailable}
+        </p>
+      ) : null}
 
       <ErrorSummary message={errors?.formError} fields={errors?.fields} />
 

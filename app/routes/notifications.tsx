@@ -41,20 +41,26 @@ export async function loader({ request }: Route.LoaderArgs) {
       { status: response.status },
     );
   }
-  return { page, cursor: cursor ?? null, timeZone: await readTimeZone(session.patientId) };
+  return { page, cursor: cursor ?? null, ...(await readTimeZone(session.patientId)) };
 }
 
-/** Returns the patient's time zone, or the clinic's when FHIR fails, so the feed still loads. */
-async function readTimeZone(patientId: string): Promise<string> {
+/**
+ * Returns the patient's time zone, or the clinic's when FHIR fails, so the feed still loads.
+ * `timeZoneFallback` then makes the page show a notice about it.
+ */
+async function readTimeZone(
+  patientId: string,
+): Promise<{ timeZone: string; timeZoneFallback: boolean }> {
   const fallback = getEnv().scheduling.clinicTimeZone;
   try {
-    return patientTimeZone(await readResource('Patient', patientId), fallback);
+    const timeZone = patientTimeZone(await readResource('Patient', patientId), fallback);
+    return { timeZone, timeZoneFallback: false };
   } catch (error) {
     getLogger().warn(
       { patientId, err: { name: (error as Error).name } },
       'notification times shown in the clinic time zone',
     );
-    return fallback;
+    return { timeZone: fallback, timeZoneFallback: true };
   }
 }
 
@@ -96,7 +102,7 @@ export async function action({ request }: Route.ActionArgs) {
 }
 
 export default function Notifications({ loaderData, actionData }: Route.ComponentProps) {
-  const { page, cursor, timeZone } = loaderData;
+  const { page, cursor, timeZone, timeZoneFallback } = loaderData;
   const navigation = useNavigation();
   const busy = navigation.state === 'submitting';
 
@@ -117,6 +123,13 @@ export default function Notifications({ loaderData, actionData }: Route.Componen
             Mark all as read
           </button>
         </Form>
+      ) : null}
+
+      {timeZoneFallback && page.notifications.length > 0 ? (
+        <p className="notice">
+          Your time zone could not be loaded right now, so times are in{' '}
+          {timeZone.replaceAll('_', ' ')} time.
+        </p>
       ) : null}
 
       {page.notifications.length === 0 ? (

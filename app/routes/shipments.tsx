@@ -29,7 +29,10 @@ export default function Shipments({ loaderData }: Route.ComponentProps) {
               <li key={shipment.id}>
                 <article aria-labelledby={headingId}>
                   <h2 id={headingId} className="medication-name">
-                    {shipment.medicationName ?? 'Medication shipment'}
+                    {shipment.medicationName ??
+                      (shipment.medicationNameUnavailable
+                        ? 'Medication name unavailable right now'
+                        : 'Medication shipment')}
                   </h2>
                   <p>
                     <span className="status">{shipment.statusLabel}</span>

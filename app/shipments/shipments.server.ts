@@ -1,7 +1,9 @@
 import type { PatientSession } from '~/auth/session.server';
+import { UpstreamError } from '~/clients/upstream-error.server';
 import { getPool } from '~/db/pool.server';
 import { describeMedicationRequest, isOwnedBy } from '~/prescriptions/prescriptions.server';
 import { ReferenceCache } from '~/prescriptions/reference-cache.server';
+import { getLogger } from '~/utils/logger.server';
 
 import { SHIPMENT_STATUS_LABELS, type ShipmentStatus } from './shipment-status';
 
@@ -22,6 +24,8 @@ export interface Shipment {
   statusChangedAt: string;
   /** Name of the medication the shipment carries; null when it is unknown or FHIR is unavailable. */
   medicationName: string | null;
+  /** True when the name is missing because FHIR failed, so it may show up later. */
+  medicationNameUnavailable: boolean;
   /** Every status the shipment has had, oldest first. */
   timeline: ShipmentTimelineEntry[];
 }
@@ -64,7 +68,7 @@ export async function listShipments(session: PatientSession): Promise<Shipment[]
       trackingNumber: row.tracking_number,
       createdAt: row.created_at.toISOString(),
       statusChangedAt: row.status_changed_at.toISOString(),
-      medicationName: await nameMedication(row.medication_request_id, session.patientId, cache),
+      ...(await nameMedication(row.medication_request_id, session.patientId, cache)),
       timeline: events.rows
         .filter((event) => event.shipment_id === row.id)
         .map((event) => ({
@@ -88,15 +92,31 @@ export async function findOwnShipment(
   return result.rows[0];
 }
 
+/**
+ * Names the medication of a shipment from its MedicationRequest. A FHIR failure leaves the name
+ * out and marks it unavailable, so the shipment list still loads from the database alone.
+ */
 async function nameMedication(
   medicationRequestId: string | null,
   patientId: string,
   cache: ReferenceCache,
-): Promise<string | null> {
-  if (!medicationRequestId) return null;
+): Promise<Pick<Shipment, 'medicationName' | 'medicationNameUnavailable'>> {
+  const unknown = { medicationName: null, medicationNameUnavailable: false };
+  if (!medicationRequestId) return unknown;
 
-  const request = await cache.read('MedicationRequest', medicationRequestId);
-  if (!request || !isOwnedBy(request, patientId)) return null;
-  const { medication } = await describeMedicationRequest(request, cache);
-  return medication.unavailable ? null : medication.text;
+  try {
+    const request = await cache.read('MedicationRequest', medicationRequestId);
+    if (!request || !isOwnedBy(request, patientId)) return unknown;
+    const { medication } = await describeMedicationRequest(request, cache);
+    return medication.unavailable
+      ? unknown
+      : { medicationName: medication.text, medicationNameUnavailable: false };
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    getLogger().warn(
+      { patientId, medicationRequestId, upstream: error.upstream, failure: error.failure },
+      'shipment medication name unavailable',
+    );
+    return { medicationName: null, medicationNameUnavailable: true };
+  }
 }
