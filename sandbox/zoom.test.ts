@@ -420,6 +420,71 @@ describe('Zoom meeting lifecycle', () => {
   });
 });
 
+describe('Zoom meeting list', () => {
+  interface MeetingListPage {
+    page_size: number;
+    total_records: number;
+    next_page_token: string;
+    meetings: Record<string, unknown>[];
+  }
+
+  async function listPage(query: Record<string, string>): Promise<MeetingListPage> {
+    const response = await zoomApi(`/users/me/meetings?${new URLSearchParams(query).toString()}`);
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await response.json()) as MeetingListPage;
+  }
+
+  it('lists meetings without host secrets', async () => {
+    const meeting = await createMeeting();
+
+    const page = await listPage({ type: 'scheduled' });
+
+    expect(page.total_records).toBe(1);
+    expect(page.next_page_token).toBe('');
+    expect(page.meetings).toEqual([
+      {
+        uuid: meeting.uuid,
+        id: meeting.id,
+        host_id: meeting.host_id,
+        topic: meeting.topic,
+        type: 2,
+        start_time: meeting.start_time,
+        duration: meeting.duration,
+        timezone: meeting.timezone,
+        agenda: VISIT.agenda,
+        created_at: meeting.created_at,
+        join_url: meeting.join_url,
+      },
+    ]);
+  });
+
+  it('pages with next_page_token', async () => {
+    const created = [await createMeeting(), await createMeeting(), await createMeeting()];
+
+    const first = await listPage({ page_size: '2' });
+    const second = await listPage({ page_size: '2', next_page_token: first.next_page_token });
+
+    expect(first.meetings.map((meeting) => meeting.id)).toEqual([created[0]?.id, created[1]?.id]);
+    expect(first.next_page_token).not.toBe('');
+    expect(second.meetings.map((meeting) => meeting.id)).toEqual([created[2]?.id]);
+    expect(second.next_page_token).toBe('');
+  });
+
+  it('rejects a page_size above 300', async () => {
+    const response = await zoomApi('/users/me/meetings?page_size=301');
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ZoomApiError).code).toBe(300);
+  });
+
+  it('returns 1001 for unknown user', async () => {
+    const response = await zoomApi('/users/someone-else/meetings');
+
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as ZoomApiError).code).toBe(1001);
+  });
+});
+
 describe('Zoom start_time', () => {
   it('converts an offset to UTC', async () => {
     const meeting = await createMeeting({ ...VISIT, start_time: '2026-12-07T09:00:00-05:00' });

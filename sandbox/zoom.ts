@@ -130,6 +130,7 @@ export function createZoomRouter(options: ZoomStandInOptions): Router {
   const api = express.Router();
   api.use(createBearerAuthenticator(tokens, logger));
   api.post('/users/:userId/meetings', createMeetingHandler(meetings, logger));
+  api.get('/users/:userId/meetings', listMeetingsHandler(meetings, logger));
   api.get('/meetings/:meetingId', (req: Request, res: Response) => {
     const meeting = meetings.get(String(req.params.meetingId));
     if (!meeting) {
@@ -158,7 +159,7 @@ export function createZoomRouter(options: ZoomStandInOptions): Router {
     res.status(404).json({
       code: 404,
       message:
-        'Not found: the stand-in serves POST /oauth/token, POST /v2/users/{userId}/meetings and GET, PATCH and DELETE /v2/meetings/{meetingId}.',
+        'Not found: the stand-in serves POST /oauth/token, GET and POST /v2/users/{userId}/meetings and GET, PATCH and DELETE /v2/meetings/{meetingId}.',
     } satisfies ZoomApiError);
   });
 
@@ -303,6 +304,78 @@ function createMeetingHandler(meetings: ZoomMeetingStore, logger: Logger): Reque
     const meeting = meetings.create(parsed.fields, new Date());
     logger.info({ meetingId: meeting.id }, 'sandbox Zoom meeting created');
     res.status(201).json(meeting);
+  };
+}
+
+/** `page_size` of a meeting list when the request sends none, and the largest Zoom accepts. */
+const DEFAULT_LIST_PAGE_SIZE = 30;
+const MAX_LIST_PAGE_SIZE = 300;
+
+/**
+ * Creates the handler of `GET /v2/users/{userId}/meetings`, which lists the host's scheduled
+ * meetings in pages of `page_size`, continued with the `next_page_token` of the previous page.
+ * Each entry has the fields of Zoom's list, without the host's `start_url` and the password.
+ */
+function listMeetingsHandler(meetings: ZoomMeetingStore, logger: Logger): RequestHandler {
+  return (req: Request, res: Response): void => {
+    const userId = String(req.params.userId);
+    const isHost =
+      userId === 'me' ||
+      userId === ZOOM_SANDBOX_HOST.id ||
+      userId.toLowerCase() === ZOOM_SANDBOX_HOST.email;
+    if (!isHost) {
+      logger.info({ status: 404 }, 'sandbox Zoom meeting list for an unknown user');
+      res.status(404).json({
+        code: ZOOM_ERROR.userNotFound,
+        message: `User does not exist: ${userId}.`,
+      } satisfies ZoomApiError);
+      return;
+    }
+
+    const pageSize =
+      req.query.page_size === undefined ? DEFAULT_LIST_PAGE_SIZE : Number(req.query.page_size);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_LIST_PAGE_SIZE) {
+      sendValidationFailed(
+        res,
+        `page_size ${JSON.stringify(req.query.page_size)} is invalid. Send an integer from 1 to ${MAX_LIST_PAGE_SIZE}.`,
+        logger,
+      );
+      return;
+    }
+    // The stand-in's page token is the offset of the page's first meeting, in base64url.
+    const token = typeof req.query.next_page_token === 'string' ? req.query.next_page_token : '';
+    const offset = token === '' ? 0 : Number(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Number.isInteger(offset) || offset < 0) {
+      sendValidationFailed(
+        res,
+        'next_page_token is invalid. Send the token of the previous page.',
+        logger,
+      );
+      return;
+    }
+
+    const all = meetings.list();
+    const page = all.slice(offset, offset + pageSize);
+    const nextOffset = offset + page.length;
+    res.status(200).json({
+      page_size: pageSize,
+      total_records: all.length,
+      next_page_token:
+        nextOffset < all.length ? Buffer.from(String(nextOffset)).toString('base64url') : '',
+      meetings: page.map((meeting) => ({
+        uuid: meeting.uuid,
+        id: meeting.id,
+        host_id: meeting.host_id,
+        topic: meeting.topic,
+        type: meeting.type,
+        start_time: meeting.start_time,
+        duration: meeting.duration,
+        timezone: meeting.timezone,
+        ...(meeting.agenda !== undefined ? { agenda: meeting.agenda } : {}),
+        created_at: meeting.created_at,
+        join_url: meeting.join_url,
+      })),
+    });
   };
 }
 

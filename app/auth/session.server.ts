@@ -6,7 +6,10 @@ import { redirect, redirectDocument } from 'react-router';
 import { getEnv } from '~/config/env.server';
 import { getPool } from '~/db/pool.server';
 import { apiError } from '~/http/api.server';
+import { throwIfDatabaseUnavailable } from '~/http/service-unavailable.server';
 import { noteAuthorizedPatient, noteDeniedAccess } from '~/security/access-audit.server';
+
+import { clearKeptInputCookie } from './kept-input-cookie.server';
 
 import {
   BACKGROUND_REQUEST_HEADER,
@@ -75,15 +78,17 @@ export async function createSession(
 }
 
 /**
- * Headers of a logout response: the cookie removed, and `Clear-Site-Data` so the browser also
- * drops its cache and storage for the portal.
+ * Headers of a logout response: the session cookie and any kept form input removed, and
+ * `Clear-Site-Data` so the browser also drops its cache and storage for the portal.
  */
-export function logoutHeaders(): Record<string, string> {
-  return {
-    'set-cookie': clearSessionCookie(),
+export function logoutHeaders(): Headers {
+  const headers = new Headers({
     'clear-site-data': '"cache", "cookies", "storage"',
     'cache-control': 'no-store',
-  };
+  });
+  headers.append('set-cookie', clearSessionCookie());
+  headers.append('set-cookie', clearKeptInputCookie());
+  return headers;
 }
 
 /** Returns the Set-Cookie header that removes the session cookie. */
@@ -123,11 +128,25 @@ export async function getPatientSession(request: Request): Promise<PatientSessio
 /**
  * Reads the session cookie of the request and its row. A live session counts the request as
  * activity, writing `last_seen_at` at most once per LAST_SEEN_WRITE_INTERVAL_SECONDS, unless
- * `recordActivity` is false (a status check must not keep the session alive).
+ * `recordActivity` is false (a status check must not keep the session alive). When the database
+ * cannot be reached, throws the 503 response of throwIfDatabaseUnavailable, so every signed-in
+ * page and API request fails with 503 rather than 500.
  */
 export async function readSessionState(
   request: Request,
   options: { recordActivity?: boolean } = {},
+): Promise<SessionState> {
+  try {
+    return await readSessionRow(request, options);
+  } catch (error) {
+    throwIfDatabaseUnavailable(error, request);
+    throw error;
+  }
+}
+
+async function readSessionRow(
+  request: Request,
+  options: { recordActivity?: boolean },
 ): Promise<SessionState> {
   const token = readCookie(request.headers.get('cookie'), sessionCookieName());
   if (!token) return { status: 'missing' };
@@ -208,6 +227,31 @@ export async function keepSessionAlive(
     idleSecondsRemaining: SESSION_IDLE_SECONDS,
     maxAgeSecondsRemaining: Math.floor(row.max_age_seconds_remaining),
   };
+}
+
+/**
+ * Returns the patient of a session that ended by its idle or absolute limit: the subject of the
+ * cookie's JWT, whose signature, issuer and audience were checked, with its expiry allowed to be
+ * past. Returns undefined for a live, missing, invalid or signed-out session.
+ */
+export async function readEndedSessionPatientId(request: Request): Promise<string | undefined> {
+  const state = await readSessionState(request, { recordActivity: false });
+  if (state.status !== 'ended' || (state.reason !== 'idle' && state.reason !== 'max_age')) {
+    return undefined;
+  }
+
+  const token = readCookie(request.headers.get('cookie'), sessionCookieName()) ?? '';
+  try {
+    const { payload } = await jwtVerify(token, signingKey(), {
+      algorithms: [JWT_ALGORITHM],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+    });
+    return payload.sub;
+  } catch (error) {
+    // jose checks `exp` after the signature, issuer and audience, so this payload passed them.
+    return error instanceof errors.JWTExpired ? error.payload.sub : undefined;
+  }
 }
 
 /**

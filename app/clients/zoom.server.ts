@@ -32,16 +32,19 @@ const meetingSchema = z.object({
 
 /**
  * Creates a scheduled meeting (`POST /users/{userId}/meetings`, type 2) and returns its id and
- * join link. Not retried: a repeated create would make a second meeting.
+ * join link. Not retried: a repeated create would make a second meeting. `agenda` is the
+ * meeting's description, which listZoomMeetings returns, so a caller can find a meeting whose
+ * create response was lost.
  */
 export async function createZoomMeeting(
   topic: string,
   time: ZoomMeetingTime,
+  agenda?: string,
 ): Promise<ZoomMeeting> {
   const { zoom } = getEnv();
   const response = await sendZoom(`/users/${encodeURIComponent(zoom.userId)}/meetings`, {
     method: 'POST',
-    body: JSON.stringify({ topic, type: 2, ...meetingTimeFields(time) }),
+    body: JSON.stringify({ topic, type: 2, agenda, ...meetingTimeFields(time) }),
   });
 
   const parsed = meetingSchema.safeParse(await response.json().catch(() => undefined));
@@ -49,6 +52,50 @@ export async function createZoomMeeting(
     throw new UpstreamError('zoom', 'malformed', 'Zoom meeting response has no id or join_url');
   }
   return { id: parsed.data.id, joinUrl: parsed.data.join_url };
+}
+
+/** A meeting as Zoom's meeting list returns it. */
+export interface ListedZoomMeeting extends ZoomMeeting {
+  /** The meeting's description, as the list returns it. */
+  agenda: string | undefined;
+}
+
+const meetingListSchema = z.object({
+  next_page_token: z.string().optional(),
+  meetings: z.array(meetingSchema.extend({ agenda: z.string().optional() })),
+});
+
+/** Page size of a meeting list; 300 is the most Zoom accepts. */
+const MEETING_LIST_PAGE_SIZE = 300;
+
+/**
+ * Lists the user's scheduled meetings (`GET /users/{userId}/meetings?type=scheduled`), following
+ * `next_page_token` through every page.
+ */
+export async function listZoomMeetings(): Promise<ListedZoomMeeting[]> {
+  const { zoom } = getEnv();
+  const meetings: ListedZoomMeeting[] = [];
+  let pageToken = '';
+  do {
+    const query = new URLSearchParams({
+      type: 'scheduled',
+      page_size: String(MEETING_LIST_PAGE_SIZE),
+    });
+    if (pageToken) query.set('next_page_token', pageToken);
+    const response = await sendZoom(`/users/${encodeURIComponent(zoom.userId)}/meetings?${query}`, {
+      method: 'GET',
+    });
+
+    const parsed = meetingListSchema.safeParse(await response.json().catch(() => undefined));
+    if (!parsed.success) {
+      throw new UpstreamError('zoom', 'malformed', 'Zoom meeting list response has no meetings');
+    }
+    for (const meeting of parsed.data.meetings) {
+      meetings.push({ id: meeting.id, joinUrl: meeting.join_url, agenda: meeting.agenda });
+    }
+    pageToken = parsed.data.next_page_token ?? '';
+  } while (pageToken);
+  return meetings;
 }
 
 /** Moves a meeting to a new time (`PATCH /meetings/{meetingId}`); the join link stays the same. */

@@ -11,6 +11,7 @@ import { pickTelecom } from '~/patients/fhir-format';
 import { patientTimeZone } from '~/patients/time-zone';
 import { parseReference } from '~/prescriptions/reference-cache.server';
 import { joinUrlOf } from '~/scheduling/appointment-resource';
+import { reconcileBookings } from '~/scheduling/reconcile-bookings.server';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
 import { escapeHtml } from '~/utils/html';
 import { checkShippedDeliveries } from '~/shipments/tracking.server';
@@ -32,6 +33,8 @@ export interface JobRunCounts {
   messagesReceived: number;
   /** Shipments FedEx reported delivered; the database trigger made their notifications. */
   deliveriesConfirmed: number;
+  /** Unfinished bookings the booking reconciler settled; they make no notification of their own. */
+  bookingsReconciled: number;
   /** Names of the jobs that failed in this run; their counts are 0. */
   failed: string[];
 }
@@ -39,6 +42,7 @@ export interface JobRunCounts {
 /**
  * Runs every time-based notification job once, as of `now`. Each job is an idempotent sweep
  * whose inserts carry dedupe keys, so two workers running at once make each notification once.
+ * The booking reconciler runs with them, as one more sweep.
  */
 export async function runNotificationJobs(now = new Date()): Promise<JobRunCounts> {
   const failed: string[] = [];
@@ -54,15 +58,28 @@ export async function runNotificationJobs(now = new Date()): Promise<JobRunCount
       return 0;
     }
   };
-  const [refillsUpcoming, appointmentReminders, messagesReceived, deliveriesConfirmed] =
-    await Promise.all([
-      runJob('refill-upcoming', () => sweepRefillsUpcoming(now)),
-      runJob('appointment-reminder', () => sweepAppointmentReminders(now)),
-      // Messages carry the upstream's real update times, so this sweep ignores a demo `now`.
-      runJob('message-received', () => sweepMessagesReceived()),
-      runJob('shipment-delivered', () => checkShippedDeliveries()),
-    ]);
-  return { refillsUpcoming, appointmentReminders, messagesReceived, deliveriesConfirmed, failed };
+  const [
+    refillsUpcoming,
+    appointmentReminders,
+    messagesReceived,
+    deliveriesConfirmed,
+    bookingsReconciled,
+  ] = await Promise.all([
+    runJob('refill-upcoming', () => sweepRefillsUpcoming(now)),
+    runJob('appointment-reminder', () => sweepAppointmentReminders(now)),
+    // Messages carry the upstream's real update times, so this sweep ignores a demo `now`.
+    runJob('message-received', () => sweepMessagesReceived()),
+    runJob('shipment-delivered', () => checkShippedDeliveries()),
+    runJob('booking-reconcile', () => reconcileBookings(now)),
+  ]);
+  return {
+    refillsUpcoming,
+    appointmentReminders,
+    messagesReceived,
+    deliveriesConfirmed,
+    bookingsReconciled,
+    failed,
+  };
 }
 
 /**

@@ -19,12 +19,13 @@ export function startNotificationWorker(intervalSeconds: number): NotificationWo
     if (running || stopped) return;
     running = runNotificationJobs()
       .then((counts) => {
-        const created =
+        const changed =
           counts.refillsUpcoming +
           counts.appointmentReminders +
           counts.messagesReceived +
-          counts.deliveriesConfirmed;
-        if (created > 0) getLogger().info(counts, 'notification jobs made notifications');
+          counts.deliveriesConfirmed +
+          counts.bookingsReconciled;
+        if (changed > 0) getLogger().info(counts, 'notification jobs made changes');
       })
       .finally(() => {
         running = undefined;

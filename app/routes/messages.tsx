@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { data, redirect, useFetcher, type ShouldRevalidateFunctionArgs } from 'react-router';
 
+import { requirePatientKeepingInput, takeKeptInput } from '~/auth/kept-form-input.server';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { openConversation, type Conversation } from '~/messages/conversation.server';
@@ -40,11 +41,21 @@ export async function loader({ request }: Route.LoaderArgs) {
 
   try {
     const conversation: Conversation = await openConversation(session);
-    return { conversation, idempotencyKey, unavailable: null };
+    // Taken only when the form can show it; otherwise it waits for a later visit.
+    const keptInput = await takeKeptInput(request, session);
+    return data(
+      {
+        conversation,
+        idempotencyKey,
+        unavailable: null,
+        keptDraft: keptInput.fields?.text ?? null,
+      },
+      { headers: keptInput.headers },
+    );
   } catch (error) {
     const failure = describeMessagingFailure(error, session.patientId, 'read');
     return data(
-      { conversation: null, idempotencyKey, unavailable: failure.message },
+      { conversation: null, idempotencyKey, unavailable: failure.message, keptDraft: null },
       { status: failure.status },
     );
   }
@@ -52,7 +63,7 @@ export async function loader({ request }: Route.LoaderArgs) {
 
 export async function action({ request }: Route.ActionArgs) {
   if (request.method !== 'POST') throw data(null, { status: 405, headers: { allow: 'GET, POST' } });
-  const session = await requirePatient(request);
+  const session = await requirePatientKeepingInput(request, ['text']);
 
   const fields = await readFormFields(request);
   const draft = fields.text ?? '';
@@ -95,7 +106,7 @@ export function shouldRevalidate({
 }
 
 export default function Messages({ loaderData, actionData }: Route.ComponentProps) {
-  const { conversation, idempotencyKey, unavailable } = loaderData;
+  const { conversation, idempotencyKey, unavailable, keptDraft } = loaderData;
 
   return (
     <>
@@ -112,6 +123,7 @@ export default function Messages({ loaderData, actionData }: Route.ComponentProp
           conversation={conversation}
           idempotencyKey={idempotencyKey}
           documentFailure={actionData}
+          keptDraft={keptDraft}
         />
       )}
     </>
@@ -122,10 +134,13 @@ function ConversationView({
   conversation,
   idempotencyKey,
   documentFailure,
+  keptDraft,
 }: {
   conversation: Conversation;
   idempotencyKey: string;
   documentFailure: SendFailure | undefined;
+  /** A draft posted after the session ended, kept across the sign-in. */
+  keptDraft: string | null;
 }) {
   const { timeZone, practitioner } = conversation;
   const poll = useConversationPoll(conversation.cursor);
@@ -205,6 +220,7 @@ function ConversationView({
           fetcher={fetcher}
           idempotencyKey={formKey}
           failure={failure}
+          keptDraft={keptDraft}
           pending={fetcher.state !== 'idle'}
           focusOnMount={justSent}
         />
@@ -222,12 +238,14 @@ function ComposeForm({
   fetcher,
   idempotencyKey,
   failure,
+  keptDraft,
   pending,
   focusOnMount = false,
 }: {
   fetcher: ReturnType<typeof useFetcher<SendFailure>>;
   idempotencyKey: string;
   failure: SendFailure | undefined;
+  keptDraft: string | null;
   pending: boolean;
   /** Moves focus to the empty box, after a send replaced the form. */
   focusOnMount?: boolean;
@@ -243,6 +261,11 @@ function ComposeForm({
   return (
     <section id="compose" aria-labelledby="compose-heading">
       <h2 id="compose-heading">Write a message</h2>
+      {keptDraft !== null && !failure ? (
+        <p role="status" className="notice">
+          We kept your unsent message. Review it and send it again.
+        </p>
+      ) : null}
       <fetcher.Form method="post" action="/messages" noValidate>
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <div className="field">
@@ -253,7 +276,7 @@ function ComposeForm({
             name="text"
             rows={4}
             maxLength={MESSAGE_MAX_CHARACTERS}
-            defaultValue={failure?.draft ?? ''}
+            defaultValue={failure?.draft ?? keptDraft ?? ''}
             readOnly={pending}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? 'message-text-error' : 'message-text-hint'}

@@ -7,6 +7,7 @@ import {
   type ShouldRevalidateFunctionArgs,
 } from 'react-router';
 
+import { requirePatientKeepingInput, takeKeptInput } from '~/auth/kept-form-input.server';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
@@ -31,7 +32,16 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   try {
     const context = await loadSchedulingContext(session);
     const visit = await readChangeableVisit(context, params.appointmentId);
-    return { visit, timeZone: context.timeZone, idempotencyKey: crypto.randomUUID() };
+    const keptInput = await takeKeptInput(request, session);
+    return data(
+      {
+        visit,
+        timeZone: context.timeZone,
+        idempotencyKey: crypto.randomUUID(),
+        keptReason: keptInput.fields?.reason ?? null,
+      },
+      { headers: keptInput.headers },
+    );
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'cancel page');
     throw data({ message: failure.message }, { status: failure.status });
@@ -39,7 +49,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
-  const session = await requirePatient(request);
+  const session = await requirePatientKeepingInput(request, ['reason']);
 
   const fields = await readFormFields(request);
   const idempotencyKey = fields.idempotencyKey ?? '';
@@ -70,7 +80,7 @@ export function shouldRevalidate({
 }
 
 export default function CancelVisit({ loaderData, actionData }: Route.ComponentProps) {
-  const { visit, timeZone, idempotencyKey } = loaderData;
+  const { visit, timeZone, idempotencyKey, keptReason } = loaderData;
   const navigation = useNavigation();
   const submitting = navigation.state === 'submitting';
   const reasonError = actionData?.failure.fields?.reason;
@@ -84,6 +94,11 @@ export default function CancelVisit({ loaderData, actionData }: Route.ComponentP
         video link will stop working.
       </p>
       <FailureNotice message={reasonError ? undefined : actionData?.failure.message} />
+      {keptReason !== null && !actionData ? (
+        <p role="status" className="notice">
+          We kept the reason you typed. Review it and cancel the visit again.
+        </p>
+      ) : null}
       <Form method="post">
         <input
           type="hidden"
@@ -97,7 +112,7 @@ export default function CancelVisit({ loaderData, actionData }: Route.ComponentP
             name="reason"
             rows={3}
             maxLength={500}
-            defaultValue={actionData?.reason ?? ''}
+            defaultValue={actionData?.reason ?? keptReason ?? ''}
             aria-invalid={reasonError ? true : undefined}
             aria-describedby={reasonError ? 'cancel-reason-error' : undefined}
           />

@@ -1,5 +1,6 @@
 import { data, Form, Link, redirect, useNavigation } from 'react-router';
 
+import { requirePatientKeepingInput, takeKeptInput } from '~/auth/kept-form-input.server';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
@@ -19,7 +20,12 @@ import {
 } from '~/scheduling/scheduling-views';
 import type { OpenSlot } from '~/scheduling/slot';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
-import { slotFromFormFields, slotInputSchema, slotToConfirm } from '~/scheduling/slot-input.server';
+import {
+  SLOT_FORM_FIELDS,
+  slotFromFormFields,
+  slotInputSchema,
+  slotToConfirm,
+} from '~/scheduling/slot-input.server';
 import { localDateOf } from '~/scheduling/zoned-time';
 import { enforceWriteLimit } from '~/security/write-limits.server';
 
@@ -43,14 +49,22 @@ export async function loader({ request, params }: Route.LoaderArgs) {
     const availability = await findOpenSlots(context, days.selected, {
       ignoreAppointmentId: visit.id,
     });
-    return {
-      visit,
-      timeZone: context.timeZone,
-      availability,
-      days,
-      chosenSlot: slotToConfirm(slotFromSearchParams(url.searchParams), context),
-      idempotencyKey: crypto.randomUUID(),
-    };
+    const keptInput = await takeKeptInput(request, session);
+    const keptSlot = keptInput.fields
+      ? slotToConfirm(slotFromFormFields(keptInput.fields), context)
+      : null;
+    return data(
+      {
+        visit,
+        timeZone: context.timeZone,
+        availability,
+        days,
+        chosenSlot: keptSlot ?? slotToConfirm(slotFromSearchParams(url.searchParams), context),
+        slotRestored: keptSlot !== null,
+        idempotencyKey: crypto.randomUUID(),
+      },
+      { headers: keptInput.headers },
+    );
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'reschedule page');
     throw data({ message: failure.message }, { status: failure.status });
@@ -58,7 +72,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
-  const session = await requirePatient(request);
+  const session = await requirePatientKeepingInput(request, SLOT_FORM_FIELDS);
 
   const fields = await readFormFields(request);
   const submitted = slotFromFormFields(fields);
@@ -85,7 +99,8 @@ export async function action({ request, params }: Route.ActionArgs) {
 export const shouldRevalidate = revalidateUnlessChangeFailed;
 
 export default function Reschedule({ loaderData, actionData, params }: Route.ComponentProps) {
-  const { visit, timeZone, availability, days, chosenSlot, idempotencyKey } = loaderData;
+  const { visit, timeZone, availability, days, chosenSlot, slotRestored, idempotencyKey } =
+    loaderData;
   const basePath = `/scheduling/appointments/${params.appointmentId}/reschedule`;
   const keptChoice = actionData?.slot ?? undefined;
   const confirmSlot = keptChoice ?? (actionData ? undefined : chosenSlot);
@@ -98,6 +113,11 @@ export default function Reschedule({ loaderData, actionData, params }: Route.Com
         <strong>{formatVisitDateTime(visit.start, timeZone)}</strong>. Choose a new time.
       </p>
       <FailureNotice message={actionData?.failure.message} />
+      {slotRestored && !actionData ? (
+        <p role="status" className="notice">
+          We kept the new time you chose. Review it and move your visit again.
+        </p>
+      ) : null}
       {confirmSlot ? (
         <ConfirmReschedule
           slot={confirmSlot}

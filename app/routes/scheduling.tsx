@@ -1,5 +1,6 @@
 import { data, Form, Link, redirect, useNavigation } from 'react-router';
 
+import { requirePatientKeepingInput, takeKeptInput } from '~/auth/kept-form-input.server';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
@@ -21,7 +22,12 @@ import {
 } from '~/scheduling/scheduling-views';
 import type { OpenSlot, PatientAppointment } from '~/scheduling/slot';
 import { formatVisitDateTime } from '~/scheduling/slot-format';
-import { slotFromFormFields, slotInputSchema, slotToConfirm } from '~/scheduling/slot-input.server';
+import {
+  SLOT_FORM_FIELDS,
+  slotFromFormFields,
+  slotInputSchema,
+  slotToConfirm,
+} from '~/scheduling/slot-input.server';
 import { enforceWriteLimit } from '~/security/write-limits.server';
 
 import type { Route } from './+types/scheduling';
@@ -54,16 +60,26 @@ export async function loader({ request }: Route.LoaderArgs) {
       listAppointmentsFor(context),
       findOpenSlots(context, days.selected),
     ]);
-    return {
-      appointments,
-      availability,
-      days,
-      chosenSlot: slotToConfirm(slotFromSearchParams(url.searchParams), context),
-      idempotencyKey,
-      done: done ?? null,
-      now: new Date().toISOString(),
-      unavailable: null,
-    };
+    // A slot posted after the session ended comes back from the cookie, checked like one from
+    // the address.
+    const keptInput = await takeKeptInput(request, session);
+    const keptSlot = keptInput.fields
+      ? slotToConfirm(slotFromFormFields(keptInput.fields), context)
+      : null;
+    return data(
+      {
+        appointments,
+        availability,
+        days,
+        chosenSlot: keptSlot ?? slotToConfirm(slotFromSearchParams(url.searchParams), context),
+        slotRestored: keptSlot !== null,
+        idempotencyKey,
+        done: done ?? null,
+        now: new Date().toISOString(),
+        unavailable: null,
+      },
+      { headers: keptInput.headers },
+    );
   } catch (error) {
     const failure = describeSchedulingFailure(error, session.patientId, 'scheduling page');
     return data(
@@ -72,6 +88,7 @@ export async function loader({ request }: Route.LoaderArgs) {
         availability: null,
         days: null,
         chosenSlot: null,
+        slotRestored: false,
         idempotencyKey,
         done: null,
         now: new Date().toISOString(),
@@ -83,7 +100,7 @@ export async function loader({ request }: Route.LoaderArgs) {
 }
 
 export async function action({ request }: Route.ActionArgs) {
-  const session = await requirePatient(request);
+  const session = await requirePatientKeepingInput(request, SLOT_FORM_FIELDS);
 
   const fields = await readFormFields(request);
   const submitted = slotFromFormFields(fields);
@@ -110,15 +127,27 @@ export async function action({ request }: Route.ActionArgs) {
 export const shouldRevalidate = revalidateUnlessChangeFailed;
 
 export default function Scheduling({ loaderData, actionData }: Route.ComponentProps) {
-  const { appointments, availability, days, chosenSlot, idempotencyKey, done, now } = loaderData;
+  const { appointments, availability, days, chosenSlot, slotRestored, idempotencyKey, done, now } =
+    loaderData;
 
   if (!appointments || !availability || !days) {
+    // A booking that failed keeps its confirm form even when the page's lists could not load.
+    const keptSlot = actionData?.slot ?? undefined;
     return (
       <>
         <h1>Video visits</h1>
+        {actionData?.failure.message !== loaderData.unavailable ? (
+          <FailureNotice message={actionData?.failure.message} />
+        ) : null}
         <p role="status" className="notice">
           {loaderData.unavailable}
         </p>
+        {keptSlot ? (
+          <ConfirmBooking
+            slot={keptSlot}
+            idempotencyKey={actionData?.idempotencyKey || idempotencyKey}
+          />
+        ) : null}
       </>
     );
   }
@@ -152,6 +181,11 @@ export default function Scheduling({ loaderData, actionData }: Route.ComponentPr
 
       <section aria-labelledby="book-heading">
         <h2 id="book-heading">Book a video visit</h2>
+        {slotRestored && !actionData ? (
+          <p role="status" className="notice">
+            We kept the visit time you chose. Review it and book it again.
+          </p>
+        ) : null}
         {confirmSlot ? (
           <ConfirmBooking
             slot={confirmSlot}

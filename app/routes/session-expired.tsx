@@ -6,6 +6,7 @@ import {
   signInPath,
   type SessionLimit,
 } from '~/auth/session-limits';
+import { hasKeptInput } from '~/auth/kept-form-input.server';
 import { clearSessionCookie, readSessionState } from '~/auth/session.server';
 import { safeRedirectPath } from '~/http/safe-redirect';
 
@@ -48,7 +49,10 @@ export async function loader({ request }: Route.LoaderArgs) {
 
   const headers: HeadersInit =
     state.status === 'ended' ? { 'set-cookie': clearSessionCookie() } : {};
-  return data({ limit, signInPath: signInPath(redirectTo) }, { headers });
+  return data(
+    { limit, signInPath: signInPath(redirectTo), inputKept: await hasKeptInput(request) },
+    { headers },
+  );
 }
 
 export default function SessionExpired({ loaderData }: Route.ComponentProps) {
@@ -60,10 +64,17 @@ export default function SessionExpired({ loaderData }: Route.ComponentProps) {
         Signing out when a session ends protects your health information if you leave your device
         unattended.
       </p>
-      <p>
-        Anything you had typed but not yet sent, such as a message, was not saved. Please enter it
-        again after you sign in.
-      </p>
+      {loaderData.inputKept ? (
+        <p>
+          We kept what you had typed but not yet sent. After you sign in, it will be back on the
+          form for you to review and send.
+        </p>
+      ) : (
+        <p>
+          Anything you had typed but not yet sent, such as a message, was not saved. Please enter it
+          again after you sign in.
+        </p>
+      )}
       <p>
         <Link to={loaderData.signInPath} className="button-link">
           Sign in again

@@ -14,6 +14,12 @@ export const TELEHEALTH_APPOINTMENT_TYPE = {
 /** `id` Canvas documents for the contained Endpoint that carries the video link. */
 const MEETING_ENDPOINT_ID = 'appointment-meeting-endpoint-0';
 
+/**
+ * `Identifier.system` of the booking ledger row id on an Appointment the portal creates. The value
+ * is `urn:uuid:<booking id>`, FHIR's form for an identifier that is itself a URI.
+ */
+const URI_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';
+
 export interface NewAppointment {
   patientId: string;
   practitionerId: string;
@@ -23,6 +29,8 @@ export interface NewAppointment {
   /** `Location/<id>` of the practitioner's Schedule, when known. */
   location: string | undefined;
   joinUrl: string;
+  /** Id of the booking ledger row, kept in `identifier` so a reconciler can match the two. */
+  bookingId: string;
 }
 
 /**
@@ -38,6 +46,9 @@ export function buildAppointment(input: NewAppointment): Appointment {
   ];
   return {
     resourceType: 'Appointment',
+    // NOTE: Canvas documents searching Appointments by identifier but not whether a create keeps
+    // any identifier the client sends. The reconciler also matches by join link for that reason.
+    identifier: [{ system: URI_IDENTIFIER_SYSTEM, value: `urn:uuid:${input.bookingId}` }],
     status: 'booked',
     appointmentType: TELEHEALTH_APPOINTMENT_TYPE,
     description: 'Video visit',
@@ -117,6 +128,14 @@ export function joinUrlOf(appointment: Appointment): string | undefined {
   return undefined;
 }
 
+/** True when the appointment carries the identifier buildAppointment gives a booking's visit. */
+export function hasBookingIdentifier(appointment: Appointment, bookingId: string): boolean {
+  return (appointment.identifier ?? []).some(
+    (identifier) =>
+      identifier.system === URI_IDENTIFIER_SYSTEM && identifier.value === `urn:uuid:${bookingId}`,
+  );
+}
+
 /** Returns the practitioner id among the appointment's participants. */
 export function practitionerOf(appointment: Appointment): string | undefined {
   for (const participant of appointment.participant) {
@@ -145,6 +164,7 @@ function meetingEndpoint(joinUrl: string): Endpoint {
   };
 }
 
-function toInstant(date: Date): string {
+/** Formats a time as a FHIR instant in UTC to the second, e.g. `2026-12-07T14:00:00Z`. */
+export function toInstant(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

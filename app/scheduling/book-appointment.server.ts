@@ -13,9 +13,16 @@ import {
 import { parseReference } from '~/prescriptions/reference-cache.server';
 import { getLogger } from '~/utils/logger.server';
 
-import { buildAppointment, joinUrlOf } from './appointment-resource';
+import { buildAppointment, joinUrlOf, toInstant } from './appointment-resource';
 import { locationOfSchedule, openCandidates } from './availability.server';
-import { holdTime, markBooked, releaseHold, type Booking } from './booking-ledger.server';
+import {
+  abandonHold,
+  holdTime,
+  markBooked,
+  releaseHold,
+  setMeeting,
+  type Booking,
+} from './booking-ledger.server';
 import { confirmVisitChange } from './confirmation.server';
 import { loadSchedulingContext, type SchedulingContext } from './scheduling-context.server';
 import type { SlotInput } from './slot-input.server';
@@ -47,8 +54,9 @@ export interface VerifiedSlot {
  * Books a video visit from a slot the availability endpoint returned, at most once per
  * idempotency key: checks the slot again, reserves the time in the booking ledger, creates the
  * Zoom meeting, then the FHIR Appointment. If the Appointment fails, the meeting is deleted and
- * the hold released, so no half-booked visit remains. The confirmation email and notification
- * follow.
+ * the hold released, so no half-booked visit remains. Whatever a crash or an unknown upstream
+ * outcome leaves behind, the booking reconciler settles later. The confirmation email and
+ * notification follow.
  */
 export async function bookAppointment(
   session: PatientSession,
@@ -84,15 +92,26 @@ async function book(context: SchedulingContext, input: SlotInput): Promise<Booke
 
   let meeting: ZoomMeeting;
   try {
-    meeting = await createZoomMeeting(`Video visit with ${context.practitioner.name}`, {
-      start: slot.start,
-      durationMinutes: Math.round((slot.end.getTime() - slot.start.getTime()) / MINUTE_MS),
-      timeZone: context.timeZone,
-    });
+    meeting = await createZoomMeeting(
+      `Video visit with ${context.practitioner.name}`,
+      {
+        start: slot.start,
+        durationMinutes: Math.round((slot.end.getTime() - slot.start.getTime()) / MINUTE_MS),
+        timeZone: context.timeZone,
+      },
+      meetingAgendaOf(booking.id),
+    );
   } catch (error) {
-    // NOTE: a Zoom create that timed out may still make its meeting, and nothing deletes it. The
-    // portal would have to list the host's meetings to find it.
-    await releaseHold(booking.id);
+    // A create that timed out may still make its meeting. The reconciler finds it by its agenda.
+    if (mayHaveReachedUpstream(error)) await abandonHold(booking.id);
+    else await releaseHold(booking.id);
+    throw error;
+  }
+  // Recorded before the Appointment, so that after a crash the reconciler has the meeting's id.
+  try {
+    await setMeeting(booking.id, meeting);
+  } catch (error) {
+    await undoMeeting(context, meeting, booking, { keepRow: true });
     throw error;
   }
 
@@ -140,42 +159,61 @@ async function createAppointmentOrUndo(
         end: slot.end,
         location: slot.location,
         joinUrl: meeting.joinUrl,
+        bookingId: booking.id,
       }),
     );
   } catch (error) {
-    if (mayHaveReachedUpstream(error)) {
-      // NOTE: an Appointment that FHIR stores later than the settle time is left pointing at a
-      // deleted meeting; only a background check could catch that.
+    const mayBeStored = mayHaveReachedUpstream(error);
+    if (mayBeStored) {
       if (mayStillBeRunning(error)) await waitForLostWriteToSettle();
       const stored = await findAppointmentWithJoinUrl(context, slot.start, meeting.joinUrl).catch(
         () => undefined,
       );
       if (stored) return stored;
     }
-    await undoMeeting(context, meeting, booking);
+    // An Appointment that FHIR stores after this search would point at the deleted meeting, so
+    // the row stays for the reconciler, which cancels such an Appointment.
+    await undoMeeting(context, meeting, booking, { keepRow: mayBeStored });
     throw error;
   }
 }
 
+/**
+ * Deletes the meeting of a failed booking and frees its time. The row stays, as a failed booking
+ * for the reconciler, when `keepRow` is set or the delete fails, so the reconciler retries it.
+ */
 async function undoMeeting(
   context: SchedulingContext,
   meeting: ZoomMeeting,
   booking: Booking,
+  options: { keepRow: boolean },
 ): Promise<void> {
+  let deleted = true;
   try {
     await deleteZoomMeeting(meeting.id);
   } catch (deleteError) {
-    // NOTE: a meeting whose delete fails here is left in Zoom, logged by id for removal by hand.
+    deleted = false;
     getLogger().error(
       {
         patientId: context.patientId,
+        bookingId: booking.id,
         zoomMeetingId: meeting.id,
         err: { name: (deleteError as Error).name, message: (deleteError as Error).message },
       },
-      'Zoom meeting of a failed booking could not be deleted',
+      'Zoom meeting of a failed booking could not be deleted; the booking reconciler retries it',
     );
   }
-  await releaseHold(booking.id);
+  if (options.keepRow || !deleted) await abandonHold(booking.id);
+  else await releaseHold(booking.id);
+}
+
+/**
+ * Returns the agenda of a booking's Zoom meeting. It names the ledger row, so the reconciler can
+ * find a meeting whose create response never arrived. The agenda is the meeting's description,
+ * so it carries only the row's random id and nothing about the patient.
+ */
+export function meetingAgendaOf(bookingId: string): string {
+  return `Patient portal booking ${bookingId}`;
 }
 
 /**
@@ -252,7 +290,8 @@ async function findAppointmentWithJoinUrl(
 ): Promise<(Appointment & { id: string }) | undefined> {
   const appointments = await searchResources('Appointment', {
     patient: `Patient/${context.patientId}`,
-    date: `eq${start.toISOString()}`,
+    // Without milliseconds: the sandbox's FHIR engine matches no `eq` instant that has them.
+    date: `eq${toInstant(start)}`,
   });
   return appointments.find(
     (appointment): appointment is Appointment & { id: string } =>

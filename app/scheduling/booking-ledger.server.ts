@@ -211,6 +211,77 @@ export async function releaseHold(bookingId: string): Promise<void> {
   ]);
 }
 
+/**
+ * Frees the time of a failed booking but keeps its row, as `cancelled` with no appointment, for
+ * the booking reconciler: a Zoom meeting or a late FHIR Appointment of it may still exist.
+ */
+export async function abandonHold(bookingId: string): Promise<void> {
+  await getPool().query(
+    `UPDATE appointment_bookings SET status = 'cancelled', updated_at = now()
+     WHERE id = $1 AND status = 'pending'`,
+    [bookingId],
+  );
+}
+
+/**
+ * Claims one booking that needs the reconciler and was last changed before `changedBefore`: a
+ * `pending` row, or a failed booking (`cancelled`, no appointment) whose meeting is not known to
+ * be gone. The claim is a lease of `leaseSeconds`, taken under FOR UPDATE SKIP LOCKED, so
+ * reconcilers in several processes never work on the same row at once.
+ */
+export async function claimUnsettledBooking(
+  changedBefore: Date,
+  leaseSeconds: number,
+): Promise<Booking | undefined> {
+  const result = await getPool().query<BookingRow>(
+    `UPDATE appointment_bookings
+     SET reconcile_lease_until = now() + make_interval(secs => $2)
+     WHERE id = (
+       SELECT id FROM appointment_bookings
+       WHERE (status = 'pending'
+              OR (status = 'cancelled' AND appointment_id IS NULL AND zoom_deleted_at IS NULL))
+         AND updated_at < $1
+         AND (reconcile_lease_until IS NULL OR reconcile_lease_until < now())
+       ORDER BY updated_at
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED
+     )
+     RETURNING *`,
+    [changedBefore, leaseSeconds],
+  );
+  return result.rows[0] ? toBooking(result.rows[0]) : undefined;
+}
+
+/**
+ * Marks a stuck `pending` booking booked with the Appointment found for it. Returns undefined
+ * when the row is no longer pending.
+ */
+export async function completeStuckBooking(
+  bookingId: string,
+  appointmentId: string,
+  meeting: { id: string; joinUrl: string } | undefined,
+): Promise<Booking | undefined> {
+  const result = await getPool().query<BookingRow>(
+    `UPDATE appointment_bookings
+     SET status = 'booked', appointment_id = $2,
+         zoom_meeting_id = COALESCE(zoom_meeting_id, $3), join_url = COALESCE(join_url, $4),
+         reconcile_lease_until = NULL, updated_at = now()
+     WHERE id = $1 AND status = 'pending' RETURNING *`,
+    [bookingId, appointmentId, meeting?.id ?? null, meeting?.joinUrl ?? null],
+  );
+  return result.rows[0] ? toBooking(result.rows[0]) : undefined;
+}
+
+/** Records that no Zoom meeting of a failed booking is left, which ends its reconciliation. */
+export async function settleFailedBooking(bookingId: string): Promise<void> {
+  await getPool().query(
+    `UPDATE appointment_bookings
+     SET zoom_deleted_at = now(), reconcile_lease_until = NULL, updated_at = now()
+     WHERE id = $1 AND status = 'cancelled' AND appointment_id IS NULL`,
+    [bookingId],
+  );
+}
+
 export async function findBookingByAppointment(
   appointmentId: string,
 ): Promise<Booking | undefined> {
@@ -235,8 +306,8 @@ export async function selectLedgerBusyIntervals(
   window: { start: Date; end: Date },
   ignoreBookingId?: string,
 ): Promise<BusyInterval[]> {
-  // NOTE: a pending row left by a process that died mid-booking keeps its time until someone
-  // removes it, because nothing cleans such rows up yet.
+  // A pending row left by a process that died mid-booking keeps its time until the booking
+  // reconciler settles it, some minutes later (reconcile-bookings.server.ts).
   const result = await getPool().query<{ start_at: Date; end_at: Date }>(
     `SELECT start_at, end_at FROM appointment_bookings
      WHERE practitioner_id = $1 AND status <> 'cancelled'

@@ -22,7 +22,9 @@ export interface SchedulingContext {
  * Reads the patient and their assigned practitioner. Throws NoAssignedPractitionerError when
  * the patient has no practitioner to book with.
  */
-export async function loadSchedulingContext(session: PatientSession): Promise<SchedulingContext> {
+export async function loadSchedulingContext(
+  session: Pick<PatientSession, 'patientId'>,
+): Promise<SchedulingContext> {
   const { patientId } = session;
   const patient = await readResource('Patient', patientId);
   if (!patient) throw new PatientNotFoundError(`Patient ${patientId} was not found in FHIR`);

@@ -30,6 +30,16 @@ export const slotInputSchema = z.strictObject({
 
 export type SlotInput = z.infer<typeof slotInputSchema>;
 
+/** Names of the form fields that carry a slot object flattened, as slotFromFormFields reads them. */
+export const SLOT_FORM_FIELDS = [
+  'slotId',
+  'start',
+  'end',
+  'timeZone',
+  'practitionerId',
+  'practitionerName',
+] as const;
+
 /** Reads a slot from the page's form fields, which carry the slot object flattened. */
 export function slotFromFormFields(fields: Record<string, string>): unknown {
   return {
