@@ -1,4 +1,10 @@
-import { DEMO_PATIENTS, type DemoPatient } from '../../sandbox/demo-data';
+import {
+  DEMO_PATIENTS,
+  FIXTURE_MESSAGING_PATIENT,
+  FIXTURE_PATIENT,
+  type DemoPatient,
+  type SandboxPatient,
+} from '../../sandbox/demo-data';
 
 import { recordSensitiveValue, recordSentFields } from './portal-logs';
 
@@ -7,9 +13,18 @@ import { recordSensitiveValue, recordSentFields } from './portal-logs';
  * would and sends same-origin headers.
  */
 export class PatientClient {
-  private readonly cookies = new Map<string, string>();
+  constructor(
+    readonly baseUrl: string,
+    private readonly cookies = new Map<string, string>(),
+  ) {}
 
-  constructor(readonly baseUrl: string) {}
+  /**
+   * Returns a client for another portal process that shares this client's cookies, as one
+   * browser sends to whichever process a load balancer picks.
+   */
+  sharingCookiesWith(baseUrl: string): PatientClient {
+    return new PatientClient(baseUrl, this.cookies);
+  }
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     recordSentFields('a test', new URL(path, this.baseUrl).searchParams);
@@ -114,6 +129,13 @@ export function wrongCode(code: string): string {
 export async function readPageHtml(response: Response): Promise<string> {
   return (await response.text()).replaceAll('<!-- -->', '');
 }
+
+/** Every seeded patient who can sign in by email: the demo patients, then the FHIR examples. */
+export const SIGN_IN_PATIENTS: readonly SandboxPatient[] = [
+  ...DEMO_PATIENTS,
+  FIXTURE_PATIENT,
+  FIXTURE_MESSAGING_PATIENT,
+];
 
 /** Returns the sandbox's demo patient at `index`, failing clearly when the seed has fewer. */
 export function demoPatient(index: number): DemoPatient {

@@ -27,10 +27,12 @@ export interface PortalServer {
 /**
  * Starts `server.ts` in a child process on a free loopback port with the sandbox upstreams and a
  * fresh database (embedded, or a new one on TEST_DATABASE_URL's server) unless `extraEnv` names
- * a DATABASE_URL, and waits for /readyz.
+ * a DATABASE_URL, and waits for /readyz. `options.nodeArgs` go to `node` after `--import tsx`,
+ * so they may import TypeScript modules.
  */
 export async function startPortalServer(
   extraEnv: Record<string, string> = {},
+  options: { nodeArgs?: string[] } = {},
 ): Promise<PortalServer> {
   const port = await findFreePort();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portal-test-'));
@@ -52,7 +54,8 @@ export async function startPortalServer(
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...extraEnv,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: REPO_ROOT, env });
+  const nodeArgs = ['--import', 'tsx', ...(options.nodeArgs ?? []), 'server.ts'];
+  const child = spawn(process.execPath, nodeArgs, { cwd: REPO_ROOT, env });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   let output = '';
