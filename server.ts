@@ -27,7 +27,7 @@ import { migrate } from './db/migrate';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
-// No OPTIONS: the portal answers no cross-origin requests, and React Router would run a route's
+// No OPTIONS: the portal serves no cross-origin requests, and React Router would run a route's
 // loader for one.
 const SUPPORTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -148,9 +148,9 @@ async function main(): Promise<void> {
 }
 
 /**
- * Stops the portal without cutting a request short: /readyz answers 503 for
- * `settings.notReadyMs` while requests are still served, so a load balancer moves traffic away;
- * then the server takes no new connections and waits up to `settings.drainMs` for the requests
+ * Stops the portal without cutting a request short. First /readyz returns 503 for
+ * `settings.notReadyMs` while requests are still served, so a load balancer moves traffic away.
+ * Then the server takes no new connections and waits up to `settings.drainMs` for the requests
  * in flight. Connections still open after that are closed. Last, the notification worker, the
  * pool and the embedded database stop, so PGlite writes its files out before the exit.
  */

@@ -2,7 +2,7 @@
  * Fails when a production dependency has a high or critical advisory, by `npm audit --omit=dev`.
  *
  * When the registry returns no advisory report at all (some mirrors refuse the bulk advisory
- * endpoint), the script says loudly that no audit took place. It then fails only when
+ * endpoint), the script prints a warning that no audit took place. It then fails only when
  * AUDIT_REQUIRED=true, because a machine without advisories must still be able to run CI.
  */
 import { spawnSync } from 'node:child_process';

@@ -208,7 +208,7 @@ export interface Env {
     queryMs: number;
   };
   shutdown: {
-    /** After SIGTERM, how long /readyz says not ready while requests are still served. */
+    /** After SIGTERM, how long /readyz returns 503 while requests are still served. */
     notReadyMs: number;
     /** Then how long in-flight requests may take before their connections are closed. */
     drainMs: number;

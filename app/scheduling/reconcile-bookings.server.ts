@@ -28,10 +28,11 @@ import { confirmVisitChange } from './confirmation.server';
 import { loadSchedulingContext } from './scheduling-context.server';
 
 /**
- * A booking makes at most about 14 sequential upstream round trips after it reserves its time: Zoom
- * token and create (twice after a 401), the FHIR token and create, the settle wait of two
- * timeouts, a search and a meeting delete of up to three attempts each. Each takes at most
- * UPSTREAM_TIMEOUT_MS, plus backoffs of up to 2 s. Thirty timeouts leave about twice that.
+ * Grace period, in upstream timeouts. After it reserves its time, a booking makes at
+ * most about 14 sequential upstream round trips, each within UPSTREAM_TIMEOUT_MS plus backoffs
+ * of up to 2 s. They are the Zoom token and create (twice after a 401), the FHIR token and
+ * create, the settle wait of two timeouts, and a search and a meeting delete of up to three
+ * attempts each. Thirty timeouts leave about twice that.
  */
 const GRACE_UPSTREAM_TIMEOUTS = 30;
 /** Floor of the grace period, for an upstream that finishes a write after its client gave up. */

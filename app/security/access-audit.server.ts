@@ -15,7 +15,7 @@ interface AccessRecord {
   denial?: AccessDenialReason;
 }
 
-/** A request as server.ts sees it once the response is over. */
+/** A request as server.ts records it once the response is over. */
 export interface FinishedRequest {
   /** The value server.ts put in AUDIT_KEY_HEADER. */
   auditKey: string;
@@ -186,8 +186,8 @@ function safeDecode(value: string): string {
 }
 
 /**
- * The outcome of a finished request: refused when the session was missing or ended, or when
- * the status was 401, 403 or 404 (another patient's id gets the same 404 as an unknown one).
+ * Returns the outcome of a finished request: denied when the session was missing or ended, or
+ * when the status was 401, 403 or 404 (another patient's id gets the same 404 as an unknown one).
  */
 export function accessOutcome(status: number, completed: boolean, denied: boolean): AccessOutcome {
   if (denied || status === 401 || status === 403 || status === 404) return 'denied';

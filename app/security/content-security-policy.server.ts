@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 
 import { TILE_SOURCE } from '~/shipments/map-tiles';
 
-/** A fresh nonce for one response: 128 random bits, base64. */
+/** Creates a fresh nonce for one response: 128 random bits, base64. */
 export function createCspNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
 /**
- * The Content-Security-Policy of an HTML page. Scripts run only when they carry this response's
+ * Builds the Content-Security-Policy of an HTML page. Scripts run only when they carry this response's
  * nonce, or when a nonced script loads them ('strict-dynamic'), so injected markup cannot run
  * code. Images come from the portal and the map's tile host only, plus inline `data:` images.
  *

@@ -713,7 +713,7 @@ function expectNoOtherPatientData(body: string, spec: RequestSpec): void {
 
 /**
  * A client whose session cookie carries B's subject and session id under A's signature, so only
- * the signature check stands between it and B's session.
+ * the signature check keeps it out of B's session.
  */
 function forgedSessionClient(): PatientClient {
   const [header, ownerPayload, signature] = (owner.cookie(SESSION_COOKIE) ?? '').split('.');

@@ -30,10 +30,7 @@ export class PatientClient {
     recordSentFields('a test', new URL(path, this.baseUrl).searchParams);
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0) {
-      headers.set(
-        'cookie',
-        [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
-      );
+      headers.set('cookie', this.cookieHeader());
     }
     const response = await fetch(`${this.baseUrl}${path}`, {
       ...init,
@@ -62,7 +59,7 @@ export class PatientClient {
     });
   }
 
-  /** The Cookie header this client sends, to replay it from another client. */
+  /** Returns the Cookie header this client sends, to replay it from another client. */
   cookieHeader(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
