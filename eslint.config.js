@@ -54,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server.ts', 'tests/**', 'sandbox/**', 'db/**', '*.config.ts'],
+    files: ['server.ts', 'tests/**', 'sandbox/**', 'db/**', 'bench/**', '*.config.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

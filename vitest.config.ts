@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: [
       'app/**/*.test.{ts,tsx}',
+      'bench/**/*.test.ts',
       'db/**/*.test.ts',
       'sandbox/**/*.test.ts',
       'scripts/**/*.test.ts',

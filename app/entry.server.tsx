@@ -1,5 +1,3 @@
-import { PassThrough } from 'node:stream';
-
 import type {
   ActionFunctionArgs,
   AppLoadContext,
@@ -15,6 +13,7 @@ import { renderToPipeableStream } from 'react-dom/server';
 
 import { runWithUpstreamBudget } from '~/clients/upstream-deadline.server';
 import { getEnv } from '~/config/env.server';
+import { createBatchingStream } from '~/http/batching-stream.server';
 import { documentContentSecurityPolicy } from '~/security/content-security-policy.server';
 import { NonceContext } from '~/security/nonce';
 import { getLogger } from '~/utils/logger.server';
@@ -45,9 +44,13 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.cspNonce;
+  const env = getEnv();
   responseHeaders.set(
     'Content-Security-Policy',
-    documentContentSecurityPolicy(nonce, { development: !getEnv().isProduction }),
+    documentContentSecurityPolicy(nonce, {
+      development: !env.isProduction,
+      mapTileSource: env.mapTiles.imageSource,
+    }),
   );
 
   // https://httpwg.org/specs/rfc9110.html#HEAD
@@ -82,13 +85,10 @@ export default function handleRequest(
         nonce,
         [readyOption]() {
           shellRendered = true;
-          const body = new PassThrough({
-            final(callback) {
-              // Clear the timeout to prevent retaining the closure and memory leak
-              clearTimeout(timeoutId);
-              timeoutId = undefined;
-              callback();
-            },
+          const body = createBatchingStream(() => {
+            // Clear the timeout to prevent retaining the closure and memory leak
+            clearTimeout(timeoutId);
+            timeoutId = undefined;
           });
           const stream = createReadableStreamFromReadable(body);
 

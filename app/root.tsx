@@ -13,9 +13,10 @@ import {
 
 import { readSessionState } from '~/auth/session.server';
 import { SessionTimeoutWarning } from '~/auth/session-timeout-warning';
-import { countUnreadNotifications } from '~/notifications/notifications.server';
+import { countUnreadNotificationsOnce } from '~/notifications/notifications.server';
 import { useNonce } from '~/security/nonce';
 import { noteAuthorizedPatient } from '~/security/access-audit.server';
+import { revalidateRoot, useRootDataReceivedTime } from '~/root-revalidation';
 
 import type { Route } from './+types/root';
 import stylesHref from './styles/app.css?url';
@@ -43,11 +44,13 @@ export async function loader({ request }: Route.LoaderArgs) {
   noteAuthorizedPatient(request, state.session);
   return {
     signedIn: true,
-    unreadNotifications: await countUnreadNotifications(state.session.patientId),
+    unreadNotifications: await countUnreadNotificationsOnce(request, state.session.patientId),
     // Seconds from now, never the session id: the page's JavaScript can read loader data.
     sessionTimeRemaining: state.remaining,
   };
 }
+
+export const shouldRevalidate = revalidateRoot;
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const rootData = useRouteLoaderData<typeof loader>('root');
@@ -55,6 +58,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
   const unread = rootData?.unreadNotifications ?? 0;
   const sessionTimeRemaining = rootData?.sessionTimeRemaining ?? null;
   const nonce = useNonce();
+  useRootDataReceivedTime(rootData);
 
   return (
     <html lang="en">

@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   // Imported here, so that importing the banner does not load PGlite.
   const { startEmbeddedPostgres } = await import('../db/embedded');
   // The portal gets one connection, because the socket server can mix the messages of several.
+  // A connection past this limit is closed at once, so bench-portal.ts sets the portal's
+  // DATABASE_POOL_MAX to 1.
   const database = await startEmbeddedPostgres({ dataDir, maxConnections: 2 });
   process.stdout.write(`${DATABASE_BANNER}${database.url}\n`);
 

@@ -14,28 +14,15 @@
  *
  * Run: npm run load -- --duration 30 --connections 10 --warmup 5
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
-import { PatientClient, readSignInCode, SIGN_IN_PATIENTS } from '../tests/support/patient-client';
-import { startPortalServer, type PortalServer } from '../tests/support/portal-server';
-import {
-  sandboxCanvasOauthSettings,
-  sandboxUpstreamSettings,
-} from '../tests/support/sandbox-upstreams';
-import { createTestDatabase, type TestDatabase } from '../tests/support/test-database';
+import { SIGN_IN_PATIENTS } from '../tests/support/patient-client';
 
-import { DATABASE_BANNER } from './embedded-database';
-import { MEMORY_PROBE_BANNER, type MemorySample } from './memory-probe';
-
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
-const PROBE_MODULE = path.join(REPO_ROOT, 'bench/memory-probe.ts');
+import { startBenchPortal } from './bench-portal';
+import type { MemorySample } from './memory-probe';
 
 /**
  * Paths every session requests in turn: four pages and the JSON API behind three of them. The
@@ -80,52 +67,14 @@ interface LoadResult {
 
 async function main(): Promise<void> {
   const options = readOptions();
-  const serverBuild = path.join(REPO_ROOT, 'build/server/index.js');
-  if (!existsSync(serverBuild)) {
-    throw new Error(`${serverBuild} is missing. Run npm run build first.`);
-  }
-
-  const cleanups: (() => Promise<void>)[] = [];
+  const bench = await startBenchPortal({ memoryProbe: true });
   try {
-    const upstreams = await startPortalServer(
-      { LOG_LEVEL: 'warn', BENCH_MEMORY_PROBE: 'on' },
-      { nodeArgs: ['--import', PROBE_MODULE] },
-    );
-    cleanups.push(() => upstreams.stop());
-    const database = await startDatabase();
-    cleanups.push(() => database.drop());
-
-    const portal = await startPortalServer(
-      {
-        NODE_ENV: 'production',
-        DATABASE_URL: database.url,
-        DATABASE_POOL_MAX: database.probeUrl ? '1' : '10',
-        SESSION_SECRET: 'load-test-secret-of-at-least-32-characters',
-        ...sandboxUpstreamSettings(upstreams.baseUrl),
-        ...sandboxCanvasOauthSettings(upstreams.baseUrl),
-        // Every connection signs in once, more often than the sign-in limits allow one client.
-        SEND_CODE_LIMIT_PER_EMAIL: '10000',
-        SEND_CODE_LIMIT_PER_IP: '10000',
-        VERIFY_CODE_LIMIT_PER_IP: '10000',
-        // One log line per request would measure the pipe to this process, not the portal.
-        LOG_LEVEL: 'warn',
-        BENCH_MEMORY_PROBE: 'on',
-      },
-      { nodeArgs: ['--expose-gc', '--import', PROBE_MODULE] },
-    );
-    cleanups.push(() => portal.stop());
-
-    const probes: Record<string, string> = {
-      portal: await waitForBanner(() => portal.output(), MEMORY_PROBE_BANNER),
-      'sandbox upstreams': await waitForBanner(() => upstreams.output(), MEMORY_PROBE_BANNER),
-      ...(database.probeUrl ? { 'embedded database': database.probeUrl } : {}),
-    };
-
+    const { portal, probes } = bench;
     const cookies: string[] = [];
     for (let index = 0; index < options.connections; index++) {
       const patient = SIGN_IN_PATIENTS[index % SIGN_IN_PATIENTS.length];
       if (!patient) throw new Error('The sandbox has no patient to sign in.');
-      cookies.push(await signIn(portal, upstreams, patient.email));
+      cookies.push(await bench.signIn(patient.email));
     }
 
     const warmup = await runLoad(
@@ -143,7 +92,7 @@ async function main(): Promise<void> {
     );
     const atEnd = await sampleProcesses(probes);
 
-    report(options, database.probeUrl !== undefined, measured, atStart, atEnd);
+    report(options, bench.embeddedDatabase, measured, atStart, atEnd);
     console.table(await timeEachPath(portal.baseUrl, cookies));
 
     const failures = [
@@ -170,7 +119,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await bench.stop();
   }
 }
 
@@ -194,99 +143,6 @@ function readOptions(): Options {
     warmupSeconds: whole('warmup', values.warmup, 1, 600),
     connections: whole('connections', values.connections, 1, 200),
   };
-}
-
-interface BenchDatabase {
-  url: string;
-  /** Memory probe of the embedded database's process; undefined for a PostgreSQL server. */
-  probeUrl: string | undefined;
-  drop(): Promise<void>;
-}
-
-/**
- * Creates a fresh database on TEST_DATABASE_URL's or DATABASE_URL's server, or else starts
- * embedded PostgreSQL in a child process.
- */
-async function startDatabase(): Promise<BenchDatabase> {
-  const testDatabase: TestDatabase = await createTestDatabase();
-  if (testDatabase.url) {
-    return { url: testDatabase.url, probeUrl: undefined, drop: () => testDatabase.drop() };
-  }
-
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'portal-load-'));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      PROBE_MODULE,
-      'bench/embedded-database.ts',
-      path.join(dataDir, 'pglite'),
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, BENCH_MEMORY_PROBE: 'on' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const drop = async () => {
-    await stopChild(child);
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  try {
-    const url = await waitForBanner(() => output, DATABASE_BANNER, child);
-    const probeUrl = await waitForBanner(() => output, MEMORY_PROBE_BANNER, child);
-    return { url, probeUrl, drop };
-  } catch (error) {
-    await drop();
-    throw error;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** Waits for the line that starts with `banner` in a process's output and returns the rest of it. */
-async function waitForBanner(
-  output: () => string,
-  banner: string,
-  child?: ChildProcess,
-): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const line = output()
-      .split('\n')
-      .find((text) => text.startsWith(banner));
-    if (line) return line.slice(banner.length).trim();
-    if (child && child.exitCode !== null) {
-      throw new Error(`The process exited with code ${child.exitCode} before "${banner.trim()}".`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`No "${banner.trim()}" line within 30 s.`);
-}
-
-/** Signs `email` in with a code from the upstreams' mailbox and returns the session's Cookie header. */
-async function signIn(
-  portal: PortalServer,
-  upstreams: PortalServer,
-  email: string,
-): Promise<string> {
-  const client = new PatientClient(portal.baseUrl);
-  const since = new Date();
-  const sent = await client.postJson('/api/patient/auth/send-code', { email });
-  if (sent.status !== 202) throw new Error(`Requesting a sign-in code failed with ${sent.status}.`);
-  const code = await readSignInCode(upstreams.baseUrl, email, since);
-  const verified = await client.postJson('/api/patient/auth/verify', { email, code });
-  if (verified.status !== 200) throw new Error(`Sign-in failed with status ${verified.status}.`);
-  return client.cookieHeader();
 }
 
 /**

@@ -38,6 +38,24 @@ describe('startEmbeddedPostgres', () => {
     expect(result.rows).toEqual([{ value: 'still here' }]);
   });
 
+  it('closes connections past maxConnections', async () => {
+    const embedded = await startEmbeddedPostgres({
+      dataDir: path.join(workDir, 'pglite'),
+      maxConnections: 1,
+    });
+    const first = new pg.Client({ connectionString: embedded.url });
+    const second = new pg.Client({ connectionString: embedded.url });
+    second.on('error', () => undefined);
+    try {
+      await first.connect();
+      await expect(second.connect()).rejects.toThrowError(/Connection terminated|ECONNRESET/);
+      expect((await first.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await first.end();
+      await embedded.stop();
+    }
+  });
+
   it('rejects a second user of one folder', async () => {
     const dataDir = path.join(workDir, 'pglite');
     const first = await startEmbeddedPostgres({ dataDir, maxConnections: 2 });

@@ -15,8 +15,11 @@ export interface EmbeddedPostgres {
  * 127.0.0.1, so the portal's ordinary `pg` code runs unchanged.
  *
  * PGlite executes one query at a time; the socket server multiplexes up to `maxConnections`
- * clients and keeps a transaction's statements together. PGlite itself takes no lock on its
- * folder, and two processes writing one folder corrupt it, so a lock file guards it.
+ * clients and keeps a transaction's statements together. It closes any connection past that
+ * limit as soon as it opens, which `pg` reports as `read ECONNRESET` or `Connection terminated
+ * unexpectedly`, so a pool on this database must stay within `maxConnections`. PGlite itself
+ * takes no lock on its folder, and two processes writing one folder corrupt it, so a lock file
+ * guards it.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;

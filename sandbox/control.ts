@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 import { toBodyParserError } from './body-parsing.js';
 import {
-  faultSettingsSchema,
+  faultRulesSchema,
+  findUnsupportedFilter,
   upstreamNameSchema,
   UPSTREAM_NAMES,
   type FaultRegistry,
@@ -42,12 +43,17 @@ export function createControlRouter(options: ControlOptions): Router {
       return;
     }
 
-    const settings = faultSettingsSchema.safeParse(req.body);
+    const settings = faultRulesSchema.safeParse(req.body);
     if (!settings.success) {
       res.status(400).json({
         error: 'Invalid fault settings. sandbox/README.md lists the fields.',
         issues: z.flattenError(settings.error),
       });
+      return;
+    }
+    const unsupported = findUnsupportedFilter(upstream.data, settings.data);
+    if (unsupported) {
+      res.status(400).json({ error: unsupported });
       return;
     }
 

@@ -2,7 +2,7 @@ import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { faultSettingsByUpstreamSchema } from './faults.js';
+import { faultSettingsByUpstreamSchema, fhirResourceTypeOf } from './faults.js';
 import {
   fetchAccessToken,
   startSandbox,
@@ -37,6 +37,18 @@ function putFaults(upstream: string, settings: unknown): Promise<Response> {
 
 function readPatient(): Promise<Response> {
   return fetch(`${sandbox.sandboxUrl}/fhir/Patient/demo-ava`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+}
+
+function readPractitioner(): Promise<Response> {
+  return fetch(`${sandbox.sandboxUrl}/fhir/Practitioner/demo-dr-okafor`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+}
+
+function searchCommunications(): Promise<Response> {
+  return fetch(`${sandbox.sandboxUrl}/fhir/Communication?recipient=Patient/demo-ava`, {
     headers: { Authorization: `Bearer ${token}` },
   });
 }
@@ -100,11 +112,34 @@ describe('fault control', () => {
       { methods: [] },
       { methods: ['FETCH'] },
       { methods: 'POST' },
+      { resourceTypes: [] },
+      { resourceTypes: ['patient'] },
+      { resourceTypes: 'Patient' },
+      [],
+      [{ latencyMs: 5 }, { latency: 5 }],
+      Array.from({ length: 21 }, () => ({ latencyMs: 5 })),
       'slow',
     ]) {
       const response = await putFaults('fhir', settings);
       expect(response.status, JSON.stringify(settings)).toBe(400);
     }
+  });
+
+  it('stores and lists a list of settings', async () => {
+    const rules = [{ latencyMs: 5, resourceTypes: ['Patient'] }, { latencyMs: 6 }];
+
+    const put = await putFaults('fhir', rules);
+
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual(rules);
+    expect(await (await fetch(`${sandbox.sandboxUrl}/faults`)).json()).toEqual({ fhir: rules });
+  });
+
+  it('rejects resourceTypes outside FHIR with 400', async () => {
+    const response = await putFaults('sendgrid', [{ errorRate: 1, resourceTypes: ['Patient'] }]);
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toContain('fhir stand-in only');
   });
 
   it('rejects an unknown stand-in name with 400', async () => {
@@ -139,6 +174,37 @@ describe('faultSettingsByUpstreamSchema', () => {
 
   it('rejects an unknown stand-in name', () => {
     expect(faultSettingsByUpstreamSchema.safeParse({ fedx: {} }).success).toBe(false);
+  });
+
+  it('parses a list of settings', () => {
+    const parsed = faultSettingsByUpstreamSchema.parse({
+      fhir: [{ latencyMs: 100, resourceTypes: ['Patient'] }, { latencyMs: 300 }],
+    });
+
+    expect(parsed).toEqual({
+      fhir: [{ latencyMs: 100, resourceTypes: ['Patient'] }, { latencyMs: 300 }],
+    });
+  });
+
+  it('rejects resourceTypes outside FHIR', () => {
+    const parsed = faultSettingsByUpstreamSchema.safeParse({
+      fedex: { latencyMs: 100, resourceTypes: ['Patient'] },
+    });
+
+    expect(parsed.success).toBe(false);
+  });
+});
+
+describe('fhirResourceTypeOf', () => {
+  it.each([
+    ['/Patient/demo-ava', 'Patient'],
+    ['/MedicationRequest', 'MedicationRequest'],
+    ['/Communication/_search', 'Communication'],
+    ['/auth/token/', undefined],
+    ['/metadata', undefined],
+    ['/', undefined],
+  ])('reads %s as %s', (path, resourceType) => {
+    expect(fhirResourceTypeOf(path)).toBe(resourceType);
   });
 });
 
@@ -277,6 +343,70 @@ describe('injected FHIR faults', () => {
 
     expect(read.status).toBe(200);
     await expect(create).rejects.toThrow(TypeError);
+  });
+
+  it('fails only the listed resource types', async () => {
+    await putFaults('fhir', { errorRate: 1, errorStatus: 503, resourceTypes: ['Patient'] });
+
+    const patient = await readPatient();
+    const practitioner = await readPractitioner();
+
+    expect(patient.status).toBe(503);
+    expect(practitioner.status).toBe(200);
+  });
+
+  it('leaves the token endpoint alone with resourceTypes', async () => {
+    await putFaults('fhir', { errorRate: 1, errorStatus: 503, resourceTypes: ['Patient'] });
+
+    const response = await fetch(`${sandbox.sandboxUrl}/fhir/auth/token/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: TEST_CREDENTIALS.fhirClientId,
+        client_secret: TEST_CREDENTIALS.fhirClientSecret,
+      }),
+    });
+
+    expect(response.status).toBe(200);
+  });
+
+  it('applies the first matching settings of a list', async () => {
+    await putFaults('fhir', [
+      { errorRate: 1, errorStatus: 503, resourceTypes: ['Patient'] },
+      {
+        errorRate: 1,
+        errorStatus: 429,
+        resourceTypes: ['Patient', 'Communication'],
+        methods: ['GET'],
+      },
+      { errorRate: 1, errorStatus: 502, methods: ['POST'] },
+    ]);
+
+    const patient = await readPatient();
+    const communications = await searchCommunications();
+    const practitioner = await readPractitioner();
+    const create = await postMessage('demo-ava');
+
+    expect(patient.status).toBe(503);
+    expect(communications.status).toBe(429);
+    expect(practitioner.status).toBe(200);
+    expect(create.status).toBe(502);
+  });
+
+  it('delays each resource type by its own latencyMs', async () => {
+    await putFaults('fhir', [
+      { latencyMs: 0, resourceTypes: ['Practitioner'] },
+      { latencyMs: 150, resourceTypes: ['Patient'] },
+    ]);
+
+    const started = performance.now();
+    const response = await readPatient();
+    const elapsedMs = performance.now() - started;
+
+    expect(response.status).toBe(200);
+    // setTimeout may fire up to 1 ms early, so allow a small margin.
+    expect(elapsedMs).toBeGreaterThanOrEqual(145);
   });
 
   it('leaves other stand-ins alone', async () => {

@@ -16,6 +16,7 @@ import { FhirEngine } from './fhir-engine.js';
 import { seedFhirServer } from './fhir-seed.js';
 import { assertPortalOrigin, deliverMagicLinks } from './magic-links.js';
 import { createMailViewerRouter } from './mail-viewer.js';
+import { createMapTileRouter } from './map-tiles.js';
 import { Mailbox } from './mailbox.js';
 import { createSendGridRouter } from './sendgrid.js';
 import { CallCounters } from './stats.js';
@@ -75,7 +76,8 @@ export interface Sandbox {
  * SendGrid at `/sendgrid`, FedEx Track API v1 at `/fedex` and Zoom's OAuth and Meetings API at
  * `/zoom`, and Canvas's OAuth 2.0 authorization-code flow for single sign-on at `/canvas-oauth`.
  * It also serves the captured-mail viewer at `/mail`, which starts with one magic-link email per
- * demo patient, and fault and call-count control at `/faults` and `/stats`.
+ * demo patient, generated map tiles at `/map-tiles`, and fault and call-count control at
+ * `/faults` and `/stats`.
  * Rejects if a credential is empty, `portalOrigin` is not an origin, the initial faults are
  * invalid or seeding fails.
  */
@@ -168,6 +170,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     }),
   );
   router.use('/mail', createMailViewerRouter(mailbox));
+  router.use('/map-tiles', createMapTileRouter());
   router.use(createControlRouter({ faults, counters, logger }));
 
   return { router };

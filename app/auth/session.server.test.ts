@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
   startMigratedDatabase,
@@ -102,6 +102,33 @@ describe('readSessionState', () => {
       reason: 'revoked',
       patientId: 'p-session',
     });
+  });
+
+  it('reads the row once per request', async () => {
+    const session = await newSession('email_code');
+    const query = vi.spyOn(database.pool, 'query');
+    try {
+      const [root, page] = await Promise.all([
+        readSessionState(session.request),
+        readSessionState(session.request),
+      ]);
+
+      expect(root).toMatchObject({ status: 'active' });
+      expect(page).toBe(root);
+      expect(query).toHaveBeenCalledTimes(1);
+    } finally {
+      query.mockRestore();
+    }
+  });
+
+  it('reads the row again for a new request', async () => {
+    const session = await newSession('email_code');
+    expect(await readSessionState(session.request)).toMatchObject({ status: 'active' });
+
+    await revokeSession(session.sessionId);
+    const next = new Request(session.request.url, { headers: session.request.headers });
+
+    expect(await readSessionState(next)).toMatchObject({ status: 'ended', reason: 'revoked' });
   });
 
   it('reads without recording activity when asked', async () => {

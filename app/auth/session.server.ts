@@ -6,6 +6,7 @@ import { redirect, redirectDocument } from 'react-router';
 import { getEnv } from '~/config/env.server';
 import { getPool } from '~/db/pool.server';
 import { apiError } from '~/http/api.server';
+import { memoizeForRequest } from '~/http/request-memo.server';
 import { throwIfDatabaseUnavailable } from '~/http/service-unavailable.server';
 import { noteAuthorizedPatient, noteDeniedAccess } from '~/security/access-audit.server';
 
@@ -130,14 +131,19 @@ export async function getPatientSession(request: Request): Promise<PatientSessio
  * activity, writing `last_seen_at` at most once per LAST_SEEN_WRITE_INTERVAL_SECONDS, unless
  * `recordActivity` is false (a status check must not keep the session alive). When the database
  * cannot be reached, throws the 503 response of throwIfDatabaseUnavailable, so every signed-in
- * page and API request fails with 503 rather than 500.
+ * page and API request fails with 503 rather than 500. Calls with the same Request and
+ * `recordActivity` share one lookup.
  */
 export async function readSessionState(
   request: Request,
   options: { recordActivity?: boolean } = {},
 ): Promise<SessionState> {
+  const recordActivity = options.recordActivity !== false;
   try {
-    return await readSessionRow(request, options);
+    // The root loader and the page's loader run in parallel, and both read the session.
+    return await memoizeForRequest(request, `session:${String(recordActivity)}`, () =>
+      readSessionRow(request, { recordActivity }),
+    );
   } catch (error) {
     throwIfDatabaseUnavailable(error, request);
     throw error;

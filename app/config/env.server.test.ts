@@ -112,6 +112,27 @@ describe('parseEnv', () => {
     ).toThrowError(/WRITE_LIMIT_PER_WINDOW is for tests/);
   });
 
+  it('picks the map tiles by mode', () => {
+    expect(parseEnv({}).mapTiles).toEqual({
+      urlTemplate: '/sandbox/map-tiles/{z}/{x}/{y}{r}.png',
+      imageSource: undefined,
+    });
+    expect(parseEnv({ ...REAL_SETTINGS, NODE_ENV: 'production' }).mapTiles).toEqual({
+      urlTemplate: 'https://{s}.basemaps.cartocdn.com/rastertiles/voyager/{z}/{x}/{y}{r}.png',
+      imageSource: 'https://*.basemaps.cartocdn.com',
+    });
+    expect(parseEnv({ MAP_TILE_URL: 'http://127.0.0.1:4100/t/{z}/{x}/{y}.png' }).mapTiles).toEqual({
+      urlTemplate: 'http://127.0.0.1:4100/t/{z}/{x}/{y}.png',
+      imageSource: 'http://127.0.0.1:4100',
+    });
+  });
+
+  it('rejects an unusable MAP_TILE_URL', () => {
+    expect(() => parseEnv({ MAP_TILE_URL: 'https://tiles.example.org/{z}/{x}.png' })).toThrowError(
+      /MAP_TILE_URL: The tile URL must contain \{y\}/,
+    );
+  });
+
   it('reads the resilience settings with their defaults', () => {
     const defaults = parseEnv({});
     expect(defaults.upstreamBudgetMs).toBe(8_000);

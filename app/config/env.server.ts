@@ -1,6 +1,12 @@
 import { z } from 'zod';
 
 import { isKnownTimeZone } from '~/patients/time-zone';
+import {
+  CARTO_TILE_URL,
+  findTileUrlProblem,
+  SANDBOX_TILE_URL,
+  tileImageSource,
+} from '~/shipments/map-tiles';
 import { singleton } from '~/utils/singleton.server';
 
 /** Credentials the sandbox stand-ins accept; they guard nothing real and are never used in production. */
@@ -92,6 +98,10 @@ const rawEnvSchema = z.object({
   FHIR_SEARCH_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   PRESCRIPTION_LIST_MAX: z.coerce.number().int().min(1).max(5000).default(500),
   TRACKING_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1800),
+  MAP_TILE_URL: optionalText.superRefine((value, context) => {
+    const problem = value === undefined ? undefined : findTileUrlProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
 
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   UPSTREAM_BUDGET_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
@@ -146,6 +156,11 @@ export interface Env {
   prescriptionListMax: number;
   /** How long a successful FedEx tracking result is served from `tracking_cache`. */
   trackingCacheSeconds: number;
+  /**
+   * The tracking map's tiles: a Leaflet URL template, and the Content-Security-Policy source
+   * its images need (undefined when they come from the portal's own origin).
+   */
+  mapTiles: { urlTemplate: string; imageSource: string | undefined };
   /** `baseUrl` undefined means the client's default, SendGrid's own API host. */
   sendgrid: { mode: UpstreamMode; apiKey: string; baseUrl: string | undefined; from: string };
   /** `baseUrl` is the API host, e.g. `https://apis.fedex.com`, which serves `/oauth/token`. */
@@ -272,6 +287,15 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const fedexMode: UpstreamMode = raw.FEDEX_API_BASE_URL ? 'real' : 'sandbox';
   const zoomMode: UpstreamMode = raw.ZOOM_ACCOUNT_ID ? 'real' : 'sandbox';
   const canvasOauthMode: UpstreamMode = raw.CANVAS_OAUTH_CLIENT_ID ? 'real' : 'sandbox';
+  const usesSandbox =
+    fhirMode === 'sandbox' ||
+    sendgridMode === 'sandbox' ||
+    fedexMode === 'sandbox' ||
+    zoomMode === 'sandbox' ||
+    canvasOauthMode === 'sandbox';
+  // The sandbox draws its own tiles, so a development server needs no network for the map.
+  const mapTileUrl =
+    raw.MAP_TILE_URL ?? (usesSandbox && !isProduction ? SANDBOX_TILE_URL : CARTO_TILE_URL);
 
   return {
     nodeEnv: raw.NODE_ENV,
@@ -390,6 +414,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     },
     prescriptionListMax: raw.PRESCRIPTION_LIST_MAX,
     trackingCacheSeconds: raw.TRACKING_CACHE_SECONDS,
+    mapTiles: { urlTemplate: mapTileUrl, imageSource: tileImageSource(mapTileUrl) },
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     upstreamBudgetMs: raw.UPSTREAM_BUDGET_MS,
     circuitBreaker: {
@@ -402,12 +427,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     },
     shutdown: { notReadyMs: raw.SHUTDOWN_NOT_READY_MS, drainMs: raw.SHUTDOWN_DRAIN_MS },
     sandboxFaults: raw.SANDBOX_FAULTS,
-    usesSandbox:
-      fhirMode === 'sandbox' ||
-      sendgridMode === 'sandbox' ||
-      fedexMode === 'sandbox' ||
-      zoomMode === 'sandbox' ||
-      canvasOauthMode === 'sandbox',
+    usesSandbox,
   };
 }
 

@@ -2,10 +2,10 @@ import type { PatientSession } from '~/auth/session.server';
 import { searchResources } from '~/clients/fhir.server';
 import { getPool } from '~/db/pool.server';
 import { countUnreadMessages } from '~/messages/conversation.server';
-import { countUnreadNotifications } from '~/notifications/notifications.server';
+import { countUnreadNotificationsOnce } from '~/notifications/notifications.server';
 import { joinUrlOf } from '~/scheduling/appointment-resource';
 import { JOIN_OPENS_MINUTES_BEFORE } from '~/scheduling/slot';
-import { getPatientProfile, type PatientProfile } from '~/patients/profile.server';
+import { getPatientProfile } from '~/patients/profile.server';
 import {
   listActiveTreatments,
   type ActiveTreatment,
@@ -34,8 +34,19 @@ export interface NextAppointment {
   joinOpensAt: string;
 }
 
+/**
+ * The part of the patient's profile the dashboard shows. The rest (contact details, address,
+ * birth date) stays on the profile page, so the dashboard's page data carries none of it.
+ */
+export interface DashboardProfile {
+  firstName: string | undefined;
+  /** IANA time zone for showing times, the clinic's when the patient has none. */
+  timeZone: string;
+  practitionerName: string | undefined;
+}
+
 export interface Dashboard {
-  profile: Panel<PatientProfile>;
+  profile: Panel<DashboardProfile>;
   treatments: Panel<ActiveTreatment[]>;
   latestShipment: Panel<LatestShipment | null>;
   nextAppointment: Panel<NextAppointment | null>;
@@ -45,9 +56,10 @@ export interface Dashboard {
 
 /**
  * Loads every dashboard panel in parallel, each from its own source, so the page costs its
- * slowest source and a failing source degrades only its panel.
+ * slowest source and a failing source degrades only its panel. `request` is the page's request,
+ * whose unread notification count the root loader also reads.
  */
-export async function getDashboard(session: PatientSession): Promise<Dashboard> {
+export async function getDashboard(session: PatientSession, request: Request): Promise<Dashboard> {
   const { patientId } = session;
   const [
     profile,
@@ -60,7 +72,7 @@ export async function getDashboard(session: PatientSession): Promise<Dashboard> 
     loadPanel(
       'profile',
       patientId,
-      () => getPatientProfile(session),
+      () => getDashboardProfile(session),
       'Your details could not be loaded right now.',
     ),
     loadPanel(
@@ -90,7 +102,7 @@ export async function getDashboard(session: PatientSession): Promise<Dashboard> 
     loadPanel(
       'unreadNotifications',
       patientId,
-      () => countUnreadNotifications(patientId),
+      () => countUnreadNotificationsOnce(request, patientId),
       'Notifications are unavailable right now.',
     ),
   ]);
@@ -101,6 +113,15 @@ export async function getDashboard(session: PatientSession): Promise<Dashboard> 
     nextAppointment,
     unreadMessages,
     unreadNotifications,
+  };
+}
+
+async function getDashboardProfile(session: PatientSession): Promise<DashboardProfile> {
+  const profile = await getPatientProfile(session);
+  return {
+    firstName: profile.name.first,
+    timeZone: profile.timeZone,
+    practitionerName: profile.practitioner?.name,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { PatientSession } from '~/auth/session.server';
 import { getPool } from '~/db/pool.server';
 import { BadRequestError } from '~/http/api.server';
+import { memoizeForRequest } from '~/http/request-memo.server';
 
 import {
   NOTIFICATION_PAGE_SIZE,
@@ -93,6 +94,16 @@ export async function listNotifications(
         : null,
     unreadCount,
   };
+}
+
+/**
+ * Counts like countUnreadNotifications, once per request, because the root loader (for the
+ * header's badge) and the dashboard's loader both need the count of the same request.
+ */
+export function countUnreadNotificationsOnce(request: Request, patientId: string): Promise<number> {
+  return memoizeForRequest(request, `unread-notifications:${patientId}`, () =>
+    countUnreadNotifications(patientId),
+  );
 }
 
 export async function countUnreadNotifications(patientId: string): Promise<number> {

@@ -5,6 +5,7 @@ import { getEnv } from '~/config/env.server';
 import { readResource } from '~/clients/fhir.server';
 
 import { findAssignedPractitioner } from './care-team.server';
+import { readPractitioner } from './practitioner-cache.server';
 
 import {
   firstNameOf,
@@ -38,12 +39,14 @@ export class PatientNotFoundError extends Error {
  * (`Patient.generalPractitioner`, else the CareTeam) and returns the profile shown on the dashboard and the API.
  */
 export async function getPatientProfile(session: PatientSession): Promise<PatientProfile> {
+  // NOTE: a patient whose practitioner comes from a CareTeam waits for the Patient read, then the
+  // CareTeam search. Starting both at once would cost every other patient an unused request.
   const patient = await readResource('Patient', session.patientId);
   if (!patient)
     throw new PatientNotFoundError(`Patient ${session.patientId} was not found in FHIR`);
 
   const assigned = await findAssignedPractitioner({ ...patient, id: session.patientId });
-  const practitioner = assigned ? await readResource('Practitioner', assigned.id) : undefined;
+  const practitioner = assigned ? await readPractitioner(assigned.id) : undefined;
   const name = pickHumanName(patient.name);
 
   return {

@@ -22,11 +22,19 @@ export function patientTimeZone(
   return code && isKnownTimeZone(code) ? code : fallback;
 }
 
+/**
+ * Zones this runtime accepted, so each is checked once, because a check builds a formatter (about
+ * 50 µs in Node 20). Only valid IANA zones get in.
+ */
+const knownTimeZones = new Set<string>();
+
 export function isKnownTimeZone(timeZone: string): boolean {
+  if (knownTimeZones.has(timeZone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
   } catch {
     return false;
   }
+  knownTimeZones.add(timeZone);
+  return true;
 }

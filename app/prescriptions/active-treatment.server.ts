@@ -3,7 +3,7 @@ import { getPool } from '~/db/pool.server';
 import { getLogger } from '~/utils/logger.server';
 
 import { isVisibleToPatient } from './prescription-status';
-import { describeMedicationRequest, isOwnedBy, type Prescription } from './prescriptions.server';
+import { describeMedication, isOwnedBy, type Prescription } from './prescriptions.server';
 import { ReferenceCache } from './reference-cache.server';
 
 export interface ActiveTreatment {
@@ -84,6 +84,6 @@ async function describeSubscribedRequest(
     return 'hidden';
   }
 
-  const { medication, dosage, status } = await describeMedicationRequest(request, cache);
-  return { medication, dosage, status };
+  // The dashboard shows no prescriber, so none is read.
+  return describeMedication(request, cache);
 }

@@ -1,7 +1,7 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { describeMedicationRequest } from './prescriptions.server';
+import { describeMedication, describeMedicationRequest } from './prescriptions.server';
 import { ReferenceCache } from './reference-cache.server';
 
 function request(extra: Partial<MedicationRequest>): MedicationRequest {
@@ -108,5 +108,24 @@ describe('describeMedicationRequest bad data', () => {
       }),
     );
     expect(prescription.refills).toEqual({ allowed: 3, quantity: '30 TAB', supplyDays: 30 });
+  });
+});
+
+describe('describeMedication', () => {
+  it('reads no prescriber', async () => {
+    const cache = new ReferenceCache();
+    const read = vi.spyOn(cache, 'read');
+
+    const described = await describeMedication(
+      request({ requester: { reference: 'Practitioner/dr-rivera' } }),
+      cache,
+    );
+
+    expect(read).not.toHaveBeenCalled();
+    expect(described).toEqual({
+      medication: expect.objectContaining({ text: 'Amoxicillin 500 mg capsule' }) as unknown,
+      dosage: ['Take 1 capsule three times daily.'],
+      status: { code: 'active', label: 'Active' },
+    });
   });
 });

@@ -124,23 +124,21 @@ export async function describeMedicationRequest(
   refills: MedicationRequest[] = [],
 ): Promise<Prescription> {
   const id = request.id ?? 'unknown';
-  const [medication, prescriber] = await Promise.all([
-    resolveMedicationName(request, cache),
+  const [{ medication, dosage, status }, prescriber] = await Promise.all([
+    describeMedication(request, cache),
     resolvePrescriber(request.requester, cache),
   ]);
 
-  if (medication.unavailable) logBadData(id, 'medication name unavailable');
   if (prescriber.unavailable) logBadData(id, 'prescriber unavailable');
   if (request.authoredOn !== undefined && validDate(request.authoredOn) === null)
     logBadData(id, 'malformed authoredOn');
-  if (!isKnownStatus(request.status)) logBadData(id, 'unknown status');
 
   return {
     id,
     medication,
-    dosage: describeDosageInstructions(request.dosageInstruction),
+    dosage,
     prescriber,
-    status: describeStatus(request.status),
+    status,
     dateWritten: validDate(request.authoredOn),
     refills: describeRefills(request),
     refillHistory: refills
@@ -150,6 +148,28 @@ export async function describeMedicationRequest(
         status: describeStatus(refill.status),
       }))
       .sort((a, b) => compareDatesDescending(a.dateWritten, b.dateWritten)),
+  };
+}
+
+/**
+ * Returns the medication, dosage and status of a MedicationRequest, without reading its
+ * prescriber, for views that do not show one (the dashboard). Bad data is logged by resource id,
+ * as in describeMedicationRequest.
+ */
+export async function describeMedication(
+  request: MedicationRequest,
+  cache: ReferenceCache,
+): Promise<Pick<Prescription, 'medication' | 'dosage' | 'status'>> {
+  const id = request.id ?? 'unknown';
+  const medication = await resolveMedicationName(request, cache);
+
+  if (medication.unavailable) logBadData(id, 'medication name unavailable');
+  if (!isKnownStatus(request.status)) logBadData(id, 'unknown status');
+
+  return {
+    medication,
+    dosage: describeDosageInstructions(request.dosageInstruction),
+    status: describeStatus(request.status),
   };
 }
 

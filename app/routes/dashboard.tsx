@@ -12,7 +12,7 @@ export const meta: Route.MetaFunction = () => [{ title: 'Dashboard | Patient por
 
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await requirePatient(request);
-  return { ...(await getDashboard(session)), now: new Date().toISOString() };
+  return { ...(await getDashboard(session, request)), now: new Date().toISOString() };
 }
 
 /** Sentence start for each shipment status, followed by the time of the change. */
@@ -35,7 +35,7 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
     now,
   } = loaderData;
   const timeZone = profile.status === 'ready' ? profile.data.timeZone : CLINIC_TIME_ZONE;
-  const firstName = profile.status === 'ready' ? profile.data.name.first : undefined;
+  const firstName = profile.status === 'ready' ? profile.data.firstName : undefined;
 
   return (
     <>
@@ -172,8 +172,8 @@ export default function Dashboard({ loaderData }: Route.ComponentProps) {
         </DashboardPanel>
       </div>
 
-      {profile.status === 'ready' && profile.data.practitioner?.name ? (
-        <p>Your practitioner is {profile.data.practitioner.name}.</p>
+      {profile.status === 'ready' && profile.data.practitionerName ? (
+        <p>Your practitioner is {profile.data.practitionerName}.</p>
       ) : null}
     </>
   );

@@ -1,10 +1,15 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { data, redirect, useFetcher, type ShouldRevalidateFunctionArgs } from 'react-router';
+import { data, Link, redirect, useFetcher, type ShouldRevalidateFunctionArgs } from 'react-router';
 
 import { requirePatientKeepingInput, takeKeptInput } from '~/auth/kept-form-input.server';
 import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { openConversation, type Conversation } from '~/messages/conversation.server';
+import {
+  parseShowCount,
+  selectNewestMessages,
+  type EarlierMessages,
+} from '~/messages/conversation-window';
 import {
   formatByteSize,
   MESSAGE_MAX_CHARACTERS,
@@ -36,16 +41,22 @@ interface SendFailure {
 
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await requirePatient(request);
+  const showCount = parseShowCount(new URL(request.url).searchParams.get('show'));
+  if (showCount === undefined) throw data(null, { status: 404 });
   // A fresh key per page view; a failed send keeps its own key, so its retry is the same send.
   const idempotencyKey = crypto.randomUUID();
 
   try {
+    // Opening the page marks the whole conversation read, the hidden earlier messages too, so the
+    // dashboard stops counting them. The page states how many of them were new instead.
     const conversation: Conversation = await openConversation(session);
+    const newest = selectNewestMessages(conversation.messages, showCount);
     // Taken only when the form can show it; otherwise it waits for a later visit.
     const keptInput = await takeKeptInput(request, session);
     return data(
       {
-        conversation,
+        conversation: { ...conversation, messages: newest.messages },
+        earlier: newest.earlier,
         idempotencyKey,
         unavailable: null,
         keptDraft: keptInput.fields?.text ?? null,
@@ -55,7 +66,13 @@ export async function loader({ request }: Route.LoaderArgs) {
   } catch (error) {
     const failure = describeMessagingFailure(error, session.patientId, 'read');
     return data(
-      { conversation: null, idempotencyKey, unavailable: failure.message, keptDraft: null },
+      {
+        conversation: null,
+        earlier: null,
+        idempotencyKey,
+        unavailable: failure.message,
+        keptDraft: null,
+      },
       { status: failure.status },
     );
   }
@@ -106,7 +123,7 @@ export function shouldRevalidate({
 }
 
 export default function Messages({ loaderData, actionData }: Route.ComponentProps) {
-  const { conversation, idempotencyKey, unavailable, keptDraft } = loaderData;
+  const { conversation, earlier, idempotencyKey, unavailable, keptDraft } = loaderData;
 
   return (
     <>
@@ -121,6 +138,7 @@ export default function Messages({ loaderData, actionData }: Route.ComponentProp
       ) : (
         <ConversationView
           conversation={conversation}
+          earlier={earlier}
           idempotencyKey={idempotencyKey}
           documentFailure={actionData}
           keptDraft={keptDraft}
@@ -132,11 +150,14 @@ export default function Messages({ loaderData, actionData }: Route.ComponentProp
 
 function ConversationView({
   conversation,
+  earlier,
   idempotencyKey,
   documentFailure,
   keptDraft,
 }: {
+  /** The newest messages only, with `earlier` describing the rest. */
   conversation: Conversation;
+  earlier: EarlierMessages | null;
   idempotencyKey: string;
   documentFailure: SendFailure | undefined;
   /** A draft posted after the session ended, kept across the sign-in. */
@@ -174,6 +195,8 @@ function ConversationView({
           <a href="#compose">Write a message</a>
         </p>
       ) : null}
+
+      {earlier ? <EarlierMessagesLink earlier={earlier} /> : null}
 
       {messages.length === 0 && !pendingText ? (
         <p>
@@ -231,6 +254,23 @@ function ConversationView({
         </section>
       )}
     </>
+  );
+}
+
+/**
+ * Renders how many earlier messages are hidden and a link to a page with more of them. The link is
+ * a plain one, so it works without JavaScript.
+ */
+function EarlierMessagesLink({ earlier }: { earlier: EarlierMessages }) {
+  const { hiddenCount, hiddenNewCount, nextShowCount } = earlier;
+  return (
+    <nav aria-label="Earlier messages" className="pager">
+      <p>
+        {hiddenCount} earlier {hiddenCount === 1 ? 'message is' : 'messages are'} hidden
+        {hiddenNewCount > 0 ? `, ${hiddenNewCount} of them new` : ''}.{' '}
+        <Link to={`/messages?show=${nextShowCount}`}>Show earlier messages</Link>
+      </p>
+    </nav>
   );
 }
 

@@ -17,15 +17,36 @@ import type { Route } from './+types/prescriptions';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Prescriptions | Patient portal' }];
 
+/**
+ * Prescriptions per page. A patient with a long history (the FHIR examples have 40) would
+ * otherwise get a first response of more than 14 KB, which a slow phone cannot receive in one
+ * round trip. The JSON API returns the whole list.
+ */
+export const PRESCRIPTIONS_PER_PAGE = 20;
+
 export async function loader({ request }: Route.LoaderArgs) {
   const session = await requirePatient(request);
-  const filter = parseStatusFilter(new URL(request.url).searchParams.get('status'));
-  if (filter === undefined) {
+  const searchParams = new URL(request.url).searchParams;
+  const filter = parseStatusFilter(searchParams.get('status'));
+  const pageNumber = parsePageNumber(searchParams.get('page'));
+  if (filter === undefined || pageNumber === undefined) {
     throw data(null, { status: 404 });
   }
 
   try {
-    return { filter, list: await listPrescriptions(session, filter) };
+    const list = await listPrescriptions(session, filter);
+    const pageCount = Math.max(1, Math.ceil(list.prescriptions.length / PRESCRIPTIONS_PER_PAGE));
+    if (pageNumber > pageCount) throw data(null, { status: 404 });
+    const first = (pageNumber - 1) * PRESCRIPTIONS_PER_PAGE;
+    return {
+      filter,
+      list: {
+        ...list,
+        total: list.prescriptions.length,
+        prescriptions: list.prescriptions.slice(first, first + PRESCRIPTIONS_PER_PAGE),
+      },
+      page: { number: pageNumber, count: pageCount, first },
+    };
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;
     getLogger().error(
@@ -33,12 +54,19 @@ export async function loader({ request }: Route.LoaderArgs) {
       'prescriptions unavailable',
     );
     // 503 like the API, so caches and monitors see the failure; the page still explains it.
-    return data({ filter, list: null }, { status: 503 });
+    return data({ filter, list: null, page: null }, { status: 503 });
   }
 }
 
+/** Reads `?page=`: absent means 1; undefined for anything but a whole number from 1. */
+function parsePageNumber(value: string | null): number | undefined {
+  if (value === null || value === '') return 1;
+  if (!/^[1-9]\d{0,3}$/.test(value)) return undefined;
+  return Number(value);
+}
+
 export default function Prescriptions({ loaderData }: Route.ComponentProps) {
-  const { filter, list } = loaderData;
+  const { filter, list, page } = loaderData;
 
   return (
     <>
@@ -63,13 +91,24 @@ export default function Prescriptions({ loaderData }: Route.ComponentProps) {
                 : `You have no prescriptions with the status ${statusLabel(filter).toLowerCase()}.`}
             </p>
           ) : (
-            <ul className="plain-list prescription-list">
-              {list.prescriptions.map((prescription) => (
-                <li key={prescription.id}>
-                  <PrescriptionCard prescription={prescription} />
-                </li>
-              ))}
-            </ul>
+            <>
+              {page && page.count > 1 ? (
+                <p>
+                  Showing {page.first + 1} to {page.first + list.prescriptions.length} of{' '}
+                  {list.total} prescriptions.
+                </p>
+              ) : null}
+              <ul className="plain-list prescription-list">
+                {list.prescriptions.map((prescription) => (
+                  <li key={prescription.id}>
+                    <PrescriptionCard prescription={prescription} />
+                  </li>
+                ))}
+              </ul>
+              {page && page.count > 1 ? (
+                <Pager filter={filter} number={page.number} count={page.count} />
+              ) : null}
+            </>
           )}
         </>
       )}
@@ -103,6 +142,30 @@ function StatusFilter({
           );
         })}
       </ul>
+    </nav>
+  );
+}
+
+function Pager({
+  filter,
+  number,
+  count,
+}: {
+  filter: PrescriptionStatusFilter;
+  number: number;
+  count: number;
+}) {
+  const href = (target: number) => {
+    const params = new URLSearchParams();
+    if (filter !== 'all') params.set('status', filter);
+    if (target > 1) params.set('page', String(target));
+    const query = params.toString();
+    return query ? `/prescriptions?${query}` : '/prescriptions';
+  };
+  return (
+    <nav aria-label="Pages of prescriptions" className="pager">
+      {number > 1 ? <Link to={href(number - 1)}>Previous page</Link> : null}
+      {number < count ? <Link to={href(number + 1)}>Next page</Link> : null}
     </nav>
   );
 }

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 
-import { TILE_SOURCE } from '~/shipments/map-tiles';
-
 /** Creates a fresh nonce for one response: 128 random bits, base64. */
 export function createCspNonce(): string {
   return randomBytes(16).toString('base64');
@@ -11,6 +9,7 @@ export function createCspNonce(): string {
  * Builds the Content-Security-Policy of an HTML page. Scripts run only when they carry this response's
  * nonce, or when a nonced script loads them ('strict-dynamic'), so injected markup cannot run
  * code. Images come from the portal and the map's tile host only, plus inline `data:` images.
+ * `mapTileSource` is the tile host from MAP_TILE_URL, undefined when the portal serves the tiles.
  *
  * Outside production, server.ts serves pages through Vite's development server, which injects
  * each stylesheet as a `<style>` element from JavaScript, so inline styles are allowed there.
@@ -18,7 +17,7 @@ export function createCspNonce(): string {
  */
 export function documentContentSecurityPolicy(
   nonce: string,
-  options: { development: boolean },
+  options: { development: boolean; mapTileSource: string | undefined },
 ): string {
   const styleSource = options.development ? "'self' 'unsafe-inline'" : "'self'";
   // Vite's client opens a WebSocket for hot reload, on a port of its own when HMR is off.
@@ -28,7 +27,7 @@ export function documentContentSecurityPolicy(
     `script-src 'nonce-${nonce}' 'strict-dynamic'`,
     `style-src ${styleSource}`,
     // Leaflet shows a 1×1 data: GIF in place of a tile that failed to load.
-    `img-src 'self' data: ${TILE_SOURCE}`,
+    ["img-src 'self' data:", options.mapTileSource].filter(Boolean).join(' '),
     `connect-src ${connectSource}`,
     "font-src 'self'",
     "object-src 'none'",

@@ -55,7 +55,7 @@ describe('Content-Security-Policy in Chromium', () => {
       await page.goto(`${baseUrl}${path}`);
       await waitForHydration(page);
     }
-    // The map requests tiles from the tile host: the policy allows them, the test browser aborts them.
+    // The map loads its tiles from the sandbox (MAP_TILE_URL's default outside production).
     await page.goto(`${baseUrl}/shipments/track/700000000022`);
     await page.locator('.leaflet-tile').first().waitFor({ state: 'attached' });
     expect(violations).toEqual([]);

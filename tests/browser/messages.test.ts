@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MESSAGES_PER_PAGE } from '../../app/messages/conversation-window';
 import { demoPatient } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 import { setSandboxFault } from '../support/sandbox-control';
@@ -103,6 +104,38 @@ describe.each(JAVASCRIPT_MODES)('messages $name', ({ javaScriptEnabled }) => {
     await conversation(page).locator('li[id^="message-"]').getByText(text).waitFor();
     await expect.poll(() => page.getByText('Your message was not sent').count()).toBe(0);
     expect(await conversation(page).getByText(text).count()).toBe(1);
+    await context.close();
+  });
+
+  it('follows the earlier messages link', async () => {
+    const context = await newContext(browser, javaScriptEnabled);
+    const page = await context.newPage();
+    await openMessages(page, 2, javaScriptEnabled);
+    // A full page load would drop this marker, but with JavaScript the link navigates in place.
+    if (javaScriptEnabled) {
+      await page.evaluate(() => Object.assign(window, { pageMarker: 'still here' }));
+    }
+    const shownMessages = conversation(page).locator('li[id^="message-"]');
+    const earlier = page.getByRole('navigation', { name: 'Earlier messages' });
+    expect(await shownMessages.count()).toBe(MESSAGES_PER_PAGE);
+    const hiddenBefore = Number(
+      /(\d+) earlier messages are hidden/.exec(await earlier.innerText())?.[1],
+    );
+    expect(hiddenBefore).toBeGreaterThan(MESSAGES_PER_PAGE);
+
+    await earlier.getByRole('link', { name: 'Show earlier messages' }).click();
+
+    await expect.poll(() => shownMessages.count()).toBe(2 * MESSAGES_PER_PAGE);
+    expect(new URL(page.url()).search).toBe(`?show=${2 * MESSAGES_PER_PAGE}`);
+    await earlier
+      .getByText(`${hiddenBefore - MESSAGES_PER_PAGE} earlier messages are hidden.`)
+      .waitFor();
+    if (javaScriptEnabled) {
+      expect(
+        await page.evaluate(() => (window as unknown as { pageMarker?: string }).pageMarker),
+      ).toBe('still here');
+    }
+    await assertNoAxeViolations(page, javaScriptEnabled);
     await context.close();
   });
 });

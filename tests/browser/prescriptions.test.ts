@@ -36,8 +36,18 @@ describe.each(JAVASCRIPT_MODES)('prescriptions $name', ({ javaScriptEnabled }) =
     await page.getByRole('link', { name: 'Prescriptions' }).first().click();
     await page.getByRole('heading', { level: 1, name: 'Prescriptions' }).waitFor();
     // With JavaScript the list renders after client navigation, so the count is polled.
-    await expect.poll(() => page.getByRole('article').count()).toBe(40);
+    await expect.poll(() => page.getByRole('article').count()).toBe(20);
     await assertNoAxeViolations(page, javaScriptEnabled);
+
+    await page
+      .getByRole('navigation', { name: 'Pages of prescriptions' })
+      .getByRole('link', { name: 'Next page' })
+      .click();
+    await page.waitForURL(/page=2/);
+    await expect
+      .poll(() => page.getByText('Showing 21 to 40 of 40 prescriptions.').count())
+      .toBe(1);
+    await expect.poll(() => page.getByRole('article').count()).toBe(20);
 
     await page
       .getByRole('navigation', { name: 'Filter by status' })

@@ -35,6 +35,26 @@ function recordMapRequests(page: Page): string[] {
   return requested;
 }
 
+/** Sums the page's layout shifts so far, as Cumulative Layout Shift counts them. */
+function totalLayoutShift(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        let total = 0;
+        const observer = new PerformanceObserver((list) => {
+          for (const entry of list.getEntries())
+            total += (entry as unknown as { value: number }).value;
+        });
+        observer.observe({ type: 'layout-shift', buffered: true });
+        // Buffered entries arrive in a task of their own, well within this wait.
+        setTimeout(() => {
+          observer.disconnect();
+          resolve(total);
+        }, 200);
+      }),
+  );
+}
+
 describe.each(JAVASCRIPT_MODES)('shipments $name', ({ javaScriptEnabled }) => {
   it('tracks a shipment and passes axe', async () => {
     const context = await newContext(browser, javaScriptEnabled);
@@ -55,12 +75,17 @@ describe.each(JAVASCRIPT_MODES)('shipments $name', ({ javaScriptEnabled }) => {
     await page.getByText('Last known location:').waitFor();
     expect(await page.getByRole('heading', { name: 'Scan history' }).isVisible()).toBe(true);
 
+    const mapSpaceHeight = () =>
+      page.locator('.tracking-map-space').evaluate((space) => space.getBoundingClientRect().height);
     if (javaScriptEnabled) {
       await page.locator('.leaflet-container').waitFor();
       expect(mapRequests.length).toBeGreaterThan(0);
+      // The server renders the map's space, so nothing moves when the map appears.
+      expect(await totalLayoutShift(page)).toBe(0);
     } else {
       expect(await page.locator('.leaflet-container').count()).toBe(0);
       expect(mapRequests).toEqual([]);
+      expect(await mapSpaceHeight()).toBe(0);
     }
     await assertNoAxeViolations(page, javaScriptEnabled);
     await context.close();

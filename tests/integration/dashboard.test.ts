@@ -8,6 +8,7 @@ import {
   signInByEmail,
 } from '../support/patient-client';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
+import { countUpstreamRequests } from '../support/sandbox-control';
 
 let portal: PortalServer;
 
@@ -67,6 +68,22 @@ describe('dashboard', () => {
     expect(html).toContain('You have no shipments yet.');
     // Priya's one notification is the approved prescription the demo data inserts.
     expect(html).toContain('You have 1 unread notification.');
+  });
+
+  it('reads each FHIR source once on a repeat view', async () => {
+    const client = await signIn(0);
+    await readPageHtml(await client.request('/'));
+
+    const before = await countUpstreamRequests(portal.baseUrl, 'fhir');
+    const html = await readPageHtml(await client.request('/'));
+    const requests = (await countUpstreamRequests(portal.baseUrl, 'fhir')) - before;
+
+    expect(html).toContain('Your practitioner is Nia Okafor.');
+    expect(html).toContain('Levothyroxine Sodium 0.05 MG Oral Tablet');
+    // Patient, the one subscribed MedicationRequest, the next Appointment and the received
+    // Communications. The practitioner comes from the first view's read, and the treatment panel
+    // reads no prescriber.
+    expect(requests).toBe(4);
   });
 
   it('degrades only the FHIR panels when FHIR fails', async () => {

@@ -1,6 +1,7 @@
 import type { Bundle, Communication } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MESSAGES_PER_PAGE } from '../../app/messages/conversation-window';
 import { FIXTURE_MESSAGING_PATIENT, FIXTURE_PATIENT } from '../../sandbox/demo-data';
 import {
   demoPatient,
@@ -95,6 +96,22 @@ function uniqueText(label: string): string {
   return `${label} ${Math.random().toString(36).slice(2, 10)}`;
 }
 
+/** Ids of the messages the page's conversation list shows, in page order. */
+function messageIdsOnPage(html: string): string[] {
+  return [...html.matchAll(/<li id="message-([^"]+)"/g)].map((match) => match[1] ?? '');
+}
+
+/** `href` of the page's "Show earlier messages" link, or undefined when the page has none. */
+function earlierMessagesHref(html: string): string | undefined {
+  return /<a href="([^"]*)"[^>]*>Show earlier messages<\/a>/.exec(html)?.[1];
+}
+
+async function readMessagesPage(client: PatientClient, path = '/messages'): Promise<string> {
+  const response = await client.request(path);
+  expect(response.status, path).toBe(200);
+  return readPageHtml(response);
+}
+
 describe('reading the conversation', () => {
   it('lists the demo thread oldest first', async () => {
     const conversation = await readConversation(await ava());
@@ -167,6 +184,152 @@ describe('reading the conversation', () => {
       expect.objectContaining({ kind: 'attachment', sizeBytes: 104274 }),
     );
     expect(byId.has('fm-solicited')).toBe(true);
+  });
+});
+
+describe('the newest messages on the page', () => {
+  it('shows the newest page by default', async () => {
+    const client = await priya();
+    const thread = (await readConversation(client)).messages.map((message) => message.id);
+    expect(thread.length).toBeGreaterThan(2 * MESSAGES_PER_PAGE);
+
+    const html = await readMessagesPage(client);
+
+    expect(messageIdsOnPage(html)).toEqual(thread.slice(-MESSAGES_PER_PAGE));
+    expect(html).toContain(`${thread.length - MESSAGES_PER_PAGE} earlier messages are hidden.`);
+    expect(earlierMessagesHref(html)).toBe(`/messages?show=${2 * MESSAGES_PER_PAGE}`);
+  });
+
+  it('grows one page per link', async () => {
+    const client = await priya();
+    const thread = (await readConversation(client)).messages.map((message) => message.id);
+    const pageCount = Math.ceil(thread.length / MESSAGES_PER_PAGE);
+    const expectedHrefs = ['/messages'];
+    for (let page = 2; page <= pageCount; page += 1) {
+      expectedHrefs.push(`/messages?show=${Math.min(page * MESSAGES_PER_PAGE, thread.length)}`);
+    }
+
+    const visited: string[] = [];
+    let href: string | undefined = '/messages';
+    let html = '';
+    while (href !== undefined && visited.length <= pageCount) {
+      html = await readMessagesPage(client, href);
+      const shownCount = Math.min((visited.length + 1) * MESSAGES_PER_PAGE, thread.length);
+      expect(messageIdsOnPage(html), href).toEqual(thread.slice(-shownCount));
+      visited.push(href);
+      href = earlierMessagesHref(html);
+    }
+
+    expect(visited).toEqual(expectedHrefs);
+    expect(messageIdsOnPage(html)).toEqual(thread);
+    expect(html).not.toContain('earlier messages are hidden');
+    expect(html).not.toContain('earlier message is hidden');
+  });
+
+  it('caps the show count at the thread length', async () => {
+    const client = await priya();
+    const thread = (await readConversation(client)).messages.map((message) => message.id);
+
+    const everything = await readMessagesPage(client, '/messages?show=99999');
+    expect(messageIdsOnPage(everything)).toEqual(thread);
+    expect(earlierMessagesHref(everything)).toBeUndefined();
+
+    const five = await readMessagesPage(client, '/messages?show=5');
+    expect(messageIdsOnPage(five)).toEqual(thread.slice(-5));
+    expect(five).toContain(`${thread.length - 5} earlier messages are hidden.`);
+    expect(earlierMessagesHref(five)).toBe(`/messages?show=${5 + MESSAGES_PER_PAGE}`);
+
+    const empty = await readMessagesPage(client, '/messages?show=');
+    expect(messageIdsOnPage(empty)).toEqual(thread.slice(-MESSAGES_PER_PAGE));
+  });
+
+  it('answers 404 to a malformed show count', async () => {
+    const client = await priya();
+    for (const value of ['0', '-30', 'abc', '30.5', '030', '1e2', '+30', '%2030', '100000']) {
+      const response = await client.request(`/messages?show=${value}`);
+      expect(response.status, value).toBe(404);
+    }
+  });
+
+  it('counts hidden unread replies and marks them read', async () => {
+    const client = await priya();
+    await readConversation(client);
+    // Dated long ago, the replies sort first in the thread, so the page hides them.
+    const replyIds = await Promise.all(
+      ['2001-01-01T09:00:00Z', '2001-01-02T09:00:00Z'].map((sent) =>
+        fhir.create({
+          resourceType: 'Communication',
+          status: 'completed',
+          sender: { reference: 'Practitioner/demo-dr-okafor' },
+          recipient: [{ reference: 'Patient/demo-priya' }],
+          sent,
+          payload: [{ contentString: uniqueText('An old reply') }],
+        }),
+      ),
+    );
+    expect(await unreadOnDashboard(client)).toBe(2);
+
+    const html = await readMessagesPage(client);
+
+    const shownIds = messageIdsOnPage(html);
+    for (const replyId of replyIds) expect(shownIds).not.toContain(replyId);
+    expect(html).toMatch(/\d+ earlier messages are hidden, 2 of them new\./);
+    expect(await unreadOnDashboard(client)).toBe(0);
+    const again = await readMessagesPage(client);
+    expect(again).not.toContain('of them new');
+  });
+
+  it('reads FHIR as for the whole thread', async () => {
+    const client = await priya();
+    // The first view fills the practitioner name cache, so the views below compare alike.
+    await readMessagesPage(client);
+
+    const before = await fhirRequestCount();
+    await readMessagesPage(client);
+    const newestOnly = (await fhirRequestCount()) - before;
+    await readMessagesPage(client, '/messages?show=99999');
+    const wholeThread = (await fhirRequestCount()) - before - newestOnly;
+
+    expect(newestOnly).toBeGreaterThan(0);
+    expect(newestOnly).toBe(wholeThread);
+  });
+
+  it('polls a reply newer than the shown messages', async () => {
+    const client = await priya();
+    const opened = await readConversation(client);
+    const html = await readMessagesPage(client);
+    // The page starts its poll from the same cursor as the API.
+    expect(html).toContain(opened.cursor);
+
+    const text = uniqueText('Your new dose starts on Monday.');
+    const replyId = await replyAsPractitioner('demo-priya', 'demo-dr-okafor', text);
+    const callsBefore = await fhirRequestCount();
+    const poll = await readConversation(client, `?since=${encodeURIComponent(opened.cursor)}`);
+
+    expect(await fhirRequestCount()).toBe(callsBefore + 1);
+    expect(poll.messages.map((message) => message.id)).toEqual([replyId]);
+    const reloaded = messageIdsOnPage(await readMessagesPage(client));
+    expect(reloaded).toHaveLength(MESSAGES_PER_PAGE);
+    expect(reloaded.at(-1)).toBe(replyId);
+  });
+
+  it('shows a message sent from the form', async () => {
+    const client = await priya();
+    const text = uniqueText('Sent from a long thread');
+
+    const posted = await client.postForm('/messages', {
+      text,
+      idempotencyKey: crypto.randomUUID(),
+    });
+
+    expect(posted.status).toBe(303);
+    const sentId = /^\/messages#message-(.+)$/.exec(posted.headers.get('location') ?? '')?.[1];
+    expect(sentId).toBeDefined();
+    const html = await readMessagesPage(client);
+    const shownIds = messageIdsOnPage(html);
+    expect(shownIds).toHaveLength(MESSAGES_PER_PAGE);
+    expect(shownIds.at(-1)).toBe(sentId);
+    expect(html).toContain(text);
   });
 });
 

@@ -130,16 +130,44 @@ describe('official FHIR examples', () => {
     expect(external?.medication.text).toMatch(/Chlorthalidone/i);
   });
 
-  it('renders every example on the page', async () => {
+  it('renders every example over two pages', async () => {
     const client = await signIn(FIXTURE_PATIENT.email);
-    const response = await client.request('/prescriptions');
-    expect(response.status).toBe(200);
-    const html = await readPageHtml(response);
-    const main = html.slice(html.indexOf('<main'), html.indexOf('</main>'));
-    for (const garbage of ['undefined', '[object Object]', 'NaN'])
-      expect(main).not.toContain(garbage);
-    expect(main.match(/<article /g)).toHaveLength(40);
-    expect(main).toContain('Jan 15, 2015');
+    const mains: string[] = [];
+    for (const path of ['/prescriptions', '/prescriptions?page=2']) {
+      const response = await client.request(path);
+      expect(response.status).toBe(200);
+      const html = await readPageHtml(response);
+      const main = html.slice(html.indexOf('<main'), html.indexOf('</main>'));
+      for (const garbage of ['undefined', '[object Object]', 'NaN'])
+        expect(main).not.toContain(garbage);
+      expect(main.match(/<article /g)).toHaveLength(20);
+      mains.push(main);
+    }
+    const [first = '', second = ''] = mains;
+    expect(first).toContain('Showing 1 to 20 of 40 prescriptions.');
+    expect(first).toContain('href="/prescriptions?page=2" data-discover="true">Next page');
+    expect(first).not.toContain('Previous page');
+    expect(second).toContain('Showing 21 to 40 of 40 prescriptions.');
+    expect(second).toContain('href="/prescriptions" data-discover="true">Previous page');
+    expect(second).not.toContain('Next page');
+    const ids = (main: string) => [...main.matchAll(/id="prescription-([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set([...ids(first), ...ids(second)]).size).toBe(40);
+    expect(first + second).toContain('Jan 15, 2015');
+
+    for (const path of ['/prescriptions?page=3', '/prescriptions?page=0', '/prescriptions?page=x'])
+      expect((await client.request(path)).status, path).toBe(404);
+    // The JSON API still returns the whole list.
+    expect((await listPrescriptions(client)).prescriptions).toHaveLength(40);
+  });
+
+  it('keeps the status filter in the page links', async () => {
+    const client = await signIn(FIXTURE_PATIENT.email);
+    const html = await readPageHtml(await client.request('/prescriptions?status=active'));
+    expect(html.match(/<article /g)).toHaveLength(18);
+    expect(html).not.toContain('Next page');
+    const all = await readPageHtml(await client.request('/prescriptions?page=2'));
+    expect(all).toContain('href="/prescriptions?status=on-hold"');
+    expect(all).not.toContain('status=on-hold&amp;page');
   });
 
   it('puts active prescriptions first', async () => {

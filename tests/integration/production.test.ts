@@ -92,7 +92,11 @@ describe('production build', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    await promisify(execFile)('npx', ['react-router', 'build'], { cwd: REPO_ROOT });
+    // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+    await promisify(execFile)('npx', ['react-router', 'build'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     upstreams = await startPortalServer();
 
     dataDir = await mkdtemp(path.join(tmpdir(), 'portal-production-'));
@@ -141,6 +145,17 @@ describe('production build', () => {
     expect((await fetch(`${portal.baseUrl}/sandbox/mail`)).status).toBe(404);
   });
 
+  it('serves public files beside the pages', async () => {
+    const favicon = await fetch(`${portal.baseUrl}/favicon.svg`);
+    expect(favicon.status).toBe(200);
+    expect(favicon.headers.get('cache-control')).toBe('public, max-age=3600');
+
+    const page = await fetch(`${portal.baseUrl}/login`, { headers: { 'accept-encoding': 'br' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-encoding')).toBe('br');
+    expect(await page.text()).toContain('</html>');
+  });
+
   it('tells browsers to use HTTPS for a year', async () => {
     const response = await fetch(`${portal.baseUrl}/login`);
     expect(response.headers.get('strict-transport-security')).toBe(
@@ -152,7 +167,10 @@ describe('production build', () => {
   it('nonces scripts and links styles', async () => {
     const response = await fetch(`${portal.baseUrl}/login`);
     const header = response.headers.get('content-security-policy');
-    expectStrictDocumentPolicy(header, await response.text());
+    // Without MAP_TILE_URL, production loads CARTO's tiles.
+    expectStrictDocumentPolicy(header, await response.text(), {
+      mapTileSource: 'https://*.basemaps.cartocdn.com',
+    });
     expect(parseContentSecurityPolicy(header).get('style-src')).toEqual(["'self'"]);
   });
 

@@ -12,10 +12,15 @@ export function parseContentSecurityPolicy(header: string | null): Map<string, s
 
 /**
  * Asserts that a page's policy is strict (scripts by nonce only, no plugins, no `<base>`, no
- * framing, images from the portal and the tile host) and that every script in its HTML carries
- * the nonce. Returns the nonce.
+ * framing, images from the portal and `mapTileSource` only) and that every script in its HTML
+ * carries the nonce. Returns the nonce. Leave `mapTileSource` out when the map's tiles come from
+ * the portal itself, as the sandbox's do.
  */
-export function expectStrictDocumentPolicy(header: string | null, html: string): string {
+export function expectStrictDocumentPolicy(
+  header: string | null,
+  html: string,
+  { mapTileSource }: { mapTileSource?: string } = {},
+): string {
   const policy = parseContentSecurityPolicy(header);
   const scriptSources = policy.get('script-src') ?? [];
   const nonceSource = scriptSources.find((source) => source.startsWith("'nonce-"));
@@ -26,7 +31,11 @@ export function expectStrictDocumentPolicy(header: string | null, html: string):
   expect(policy.get('object-src')).toEqual(["'none'"]);
   expect(policy.get('base-uri')).toEqual(["'none'"]);
   expect(policy.get('frame-ancestors')).toEqual(["'none'"]);
-  expect(policy.get('img-src')).toEqual(["'self'", 'data:', 'https://*.basemaps.cartocdn.com']);
+  expect(policy.get('img-src')).toEqual([
+    "'self'",
+    'data:',
+    ...(mapTileSource ? [mapTileSource] : []),
+  ]);
 
   const nonce = (nonceSource ?? '').slice("'nonce-".length, -1);
   const scripts = html.match(/<script\b[^>]*>/g) ?? [];
