@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { runWithUpstreamBudget } from '~/clients/upstream-deadline.server';
 import { UpstreamError } from '~/clients/upstream-error.server';
 import { getEnv } from '~/config/env.server';
 import { getPool } from '~/db/pool.server';
@@ -99,7 +100,11 @@ export async function runIdempotent<T>(
 
   let result: T;
   try {
-    result = await operation.perform(claim.attempt);
+    // A claim that waited for an earlier attempt to settle may have used up the request's
+    // upstream budget, so the work gets a budget of its own.
+    result = claim.waited
+      ? await runWithUpstreamBudget(() => operation.perform(claim.attempt))
+      : await operation.perform(claim.attempt);
   } catch (error) {
     await releaseKey(
       patientId,
@@ -115,7 +120,7 @@ export async function runIdempotent<T>(
 }
 
 type Claim =
-  | { kind: 'claimed'; attempt: IdempotentAttempt }
+  | { kind: 'claimed'; attempt: IdempotentAttempt; waited: boolean }
   | { kind: 'completed'; response: unknown };
 
 interface KeyRow {
@@ -154,11 +159,13 @@ async function claimKey(
     return {
       kind: 'claimed',
       attempt: { earlierOutcomeUnknown: false, firstClaimedAt: created.created_at },
+      waited: false,
     };
   }
 
   const settleMs = SETTLE_TIMEOUTS * getEnv().upstreamTimeoutMs;
   const deadline = Date.now() + settleMs + WAIT_MARGIN_MS;
+  let waited = false;
   for (;;) {
     const row = await readKey(patientId, operation, key);
     if (!row) throw new Error(`Idempotency key row vanished for ${operation}`);
@@ -181,6 +188,7 @@ async function claimKey(
             earlierOutcomeUnknown: row.outcome_unknown || row.state === 'pending',
             firstClaimedAt: row.created_at,
           },
+          waited,
         };
       }
       continue;
@@ -189,6 +197,7 @@ async function claimKey(
     if (Date.now() >= deadline) {
       throw new IdempotencyKeyInProgressError(`An earlier ${operation} request is still running`);
     }
+    waited = true;
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_INTERVAL_MS));
   }
 }
