@@ -14,6 +14,7 @@ import { renderToPipeableStream } from 'react-dom/server';
 import { runWithUpstreamBudget } from '~/clients/upstream-deadline.server';
 import { getEnv } from '~/config/env.server';
 import { createBatchingStream } from '~/http/batching-stream.server';
+import { clearRequestMemo, runWithRequestMemo } from '~/http/request-memo.server';
 import { documentContentSecurityPolicy } from '~/security/content-security-policy.server';
 import { NonceContext } from '~/security/nonce';
 import { getLogger } from '~/utils/logger.server';
@@ -22,14 +23,26 @@ export const streamTimeout = 5_000;
 
 /**
  * Gives each request one upstream budget shared by all its loaders, its action and their
- * upstream calls, so a slow upstream cannot hold a page longer than UPSTREAM_BUDGET_MS.
+ * upstream calls, so a slow upstream cannot hold a page longer than UPSTREAM_BUDGET_MS. Also
+ * gives it one memo for reads its loaders share, emptied after its action.
  */
 export const instrumentations: ServerInstrumentation[] = [
   {
     handler(handler) {
       handler.instrument({
         async request(handleRequest) {
-          await runWithUpstreamBudget(handleRequest);
+          await runWithRequestMemo(() => runWithUpstreamBudget(handleRequest));
+        },
+      });
+    },
+    route(route) {
+      route.instrument({
+        async action(runAction) {
+          try {
+            await runAction();
+          } finally {
+            clearRequestMemo();
+          }
         },
       });
     },

@@ -53,6 +53,8 @@ export interface BenchPortalOptions {
   memoryProbe?: boolean;
   /** More settings for the portal under measurement. */
   env?: Record<string, string>;
+  /** More `node` arguments for the portal under measurement, such as `--cpu-prof`. */
+  nodeArgs?: string[];
 }
 
 /** Starts the sandbox, the database and the production portal, and waits until each is ready. */
@@ -95,7 +97,12 @@ export async function startBenchPortal(options: BenchPortalOptions = {}): Promis
         ...probeEnv,
         ...options.env,
       },
-      { nodeArgs: options.memoryProbe ? ['--expose-gc', '--import', PROBE_MODULE] : [] },
+      {
+        nodeArgs: [
+          ...(options.memoryProbe ? ['--expose-gc', '--import', PROBE_MODULE] : []),
+          ...(options.nodeArgs ?? []),
+        ],
+      },
     );
     cleanups.push(() => portal.stop());
 

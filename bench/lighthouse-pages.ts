@@ -7,6 +7,9 @@ import { Temporal } from 'temporal-polyfill';
 import { demoPatient, PatientClient } from '../tests/support/patient-client';
 
 import type { BenchPortal } from './bench-portal';
+import { patientPages } from './page-weight';
+
+const TRACKING_PAGE = '/shipments/track/:trackingNumber';
 
 /** The demo patient whose pages are audited: Marcus has a shipment in transit, so the map shows. */
 export const AUDITED_PATIENT = demoPatient(1);
@@ -21,47 +24,35 @@ export interface AuditedPage {
 }
 
 /**
- * Lists the pages to audit: the demo patient's, with a tracking number and an appointment from
- * the patient's own data (booking a visit when none can be changed), then the signed-out pages.
+ * Lists the pages to audit: the demo patient's, as bench/page-weight.ts lists them, after booking
+ * a visit when none can be changed, then the signed-out pages.
  */
 export async function listAuditedPages(bench: BenchPortal): Promise<AuditedPage[]> {
   const { baseUrl } = bench.portal;
   const { email } = AUDITED_PATIENT;
   const client = await bench.signInClient(email);
-  const trackingNumber = await findTrackingNumber(client);
-  const appointmentId = await findChangeableAppointment(client);
+  await ensureChangeableAppointment(client);
+  const pages = await patientPages(client);
+  if (!pages.some((page) => page.name === TRACKING_PAGE)) {
+    throw new Error(
+      "The audited patient has no shipment with a tracking number. The bench database should hold the sandbox's demo shipments (bench/bench-portal.ts seeds them).",
+    );
+  }
 
-  // A fresh session per page, so that no session idles out over the minutes the audits take.
-  const signedIn = (name: string, pagePath = name): AuditedPage => ({
-    name,
-    path: pagePath,
-    signedIn: true,
-    cookie: () => bench.signIn(email),
-  });
   const signedOut = (name: string): AuditedPage => ({
     name,
     path: name,
     signedIn: false,
     cookie: () => Promise.resolve(undefined),
   });
-
   return [
-    signedIn('/'),
-    signedIn('/prescriptions'),
-    signedIn('/shipments'),
-    signedIn('/shipments/track/:trackingNumber', `/shipments/track/${trackingNumber}`),
-    signedIn('/messages'),
-    signedIn('/scheduling'),
-    signedIn(
-      '/scheduling/appointments/:id/reschedule',
-      `/scheduling/appointments/${appointmentId}/reschedule`,
-    ),
-    signedIn(
-      '/scheduling/appointments/:id/cancel',
-      `/scheduling/appointments/${appointmentId}/cancel`,
-    ),
-    signedIn('/notifications'),
-    signedIn('/profile'),
+    // A fresh session per page, so that no session idles out over the minutes the audits take.
+    ...pages.map(({ name, path }) => ({
+      name,
+      path,
+      signedIn: true,
+      cookie: () => bench.signIn(email),
+    })),
     signedOut('/login'),
     {
       name: '/login/verify',
@@ -79,29 +70,13 @@ async function readJson<T>(client: PatientClient, pagePath: string): Promise<T> 
   return (await response.json()) as T;
 }
 
-/** Returns the tracking number of the patient's shipment in transit, or of any tracked one. */
-async function findTrackingNumber(client: PatientClient): Promise<string> {
-  const { shipments } = await readJson<{
-    shipments: { trackingNumber: string | null; status: string }[];
-  }>(client, '/api/patient/shipments');
-  const tracked = shipments.filter((shipment) => shipment.trackingNumber);
-  const shipment = tracked.find((candidate) => candidate.status === 'shipped') ?? tracked[0];
-  if (!shipment?.trackingNumber) {
-    throw new Error(
-      "The audited patient has no shipment with a tracking number. The bench database should hold the sandbox's demo shipments (bench/bench-portal.ts seeds them).",
-    );
-  }
-  return shipment.trackingNumber;
-}
-
-/** Returns an upcoming visit the patient may still reschedule or cancel, booking one if none. */
-async function findChangeableAppointment(client: PatientClient): Promise<string> {
+/** Books a visit unless the patient has an upcoming one they may still reschedule or cancel. */
+async function ensureChangeableAppointment(client: PatientClient): Promise<void> {
   const { upcoming, timeZone } = await readJson<{
     upcoming: { id: string; canChange: boolean }[];
     timeZone: string;
   }>(client, '/api/patient/appointments');
-  const changeable = upcoming.find((appointment) => appointment.canChange);
-  if (changeable) return changeable.id;
+  if (upcoming.some((appointment) => appointment.canChange)) return;
 
   // Three days ahead is past the default 24-hour change cutoff.
   const today = Temporal.Now.plainDateISO(timeZone);
@@ -117,8 +92,7 @@ async function findChangeableAppointment(client: PatientClient): Promise<string>
     const booked = await client.postJson('/api/patient/appointments', slot);
     if (booked.status !== 201)
       throw new Error(`Booking a visit failed with status ${booked.status}.`);
-    const { appointment } = (await booked.json()) as { appointment: { id: string } };
-    return appointment.id;
+    return;
   }
   throw new Error('No open slot in the next two weeks to book a visit for the audit.');
 }

@@ -137,6 +137,10 @@ reports are written to \`docs/lighthouse/reports/\` (not committed) and a per-pa
     rows: summaries.map(toRow),
     notes: describeRuns(summaries, loadAtStart, loadAtEnd),
     failures,
+    missedTargets: summaries.flatMap((summary) => {
+      const misses = missedCategories(summary);
+      return misses.length > 0 ? [`${summary.page}: ${misses.join(', ')}`] : [];
+    }),
   };
 }
 
@@ -283,10 +287,16 @@ function deterministicFailures(page: AuditedPage, runs: RunSummary[]): string[] 
   return failures;
 }
 
-function toRow({ page, signedIn, median }: PageSummary): Record<string, string | number> {
-  const misses = CATEGORIES.filter(
+/** Lists the categories whose median score is under its target, each with the score. */
+function missedCategories({ median }: PageSummary): string[] {
+  return CATEGORIES.filter(
     (category) => median.scores[category] < LIGHTHOUSE_TARGETS[category],
   ).map((category) => `${category} ${median.scores[category]}`);
+}
+
+function toRow(summary: PageSummary): Record<string, string | number> {
+  const { page, signedIn, median } = summary;
+  const misses = missedCategories(summary);
   return {
     page,
     'signed in': signedIn ? 'yes' : 'no',

@@ -84,14 +84,18 @@ export async function patientPages(client: PatientClient): Promise<Page[]> {
     if (!response.ok) throw new Error(`GET ${path} answered ${response.status}.`);
     return (await response.json()) as T;
   };
-  const shipments = await json<{ shipments: { trackingNumber: string | null }[] }>(
-    '/api/patient/shipments',
+  const shipments = await json<{
+    shipments: { trackingNumber: string | null; status: string }[];
+  }>('/api/patient/shipments');
+  const appointments = await json<{ upcoming: { id: string; canChange: boolean }[] }>(
+    '/api/patient/appointments',
   );
-  const appointments = await json<{ upcoming: { id: string }[] }>('/api/patient/appointments');
-  const trackingNumber = shipments?.shipments.find(
-    (shipment) => shipment.trackingNumber,
-  )?.trackingNumber;
-  const appointmentId = appointments?.upcoming[0]?.id;
+  // A shipment in transit, whose tracking page shows the map, and a visit the patient may still
+  // change, whose pages open rather than respond 409.
+  const tracked = shipments?.shipments.filter((shipment) => shipment.trackingNumber) ?? [];
+  const trackingNumber = (tracked.find((shipment) => shipment.status === 'shipped') ?? tracked[0])
+    ?.trackingNumber;
+  const appointmentId = appointments?.upcoming.find((appointment) => appointment.canChange)?.id;
   const page = (name: string, path = name): Page => ({ name, path, signedIn: true, status: 200 });
   return [
     page('/'),

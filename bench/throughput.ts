@@ -229,6 +229,13 @@ function buildSection(
         : '') +
       `, the bare page ${meanCpu(BARE, 'portal')} ms of the portal's and none of the database's. ` +
       'Every process shares the same cores, so requests per second follow that CPU time.',
+    `The bare page signed in reaches ${(meanRps(BARE_SIGNED_IN) / bareRps).toFixed(2)} of itself signed out, ` +
+      `and the dashboard ${(meanRps(DASHBOARD) / meanRps(BARE_SIGNED_IN)).toFixed(2)} of the signed-in bare page. ` +
+      'The first ratio is the ceiling of every signed-in page, whatever its loader does: each signed-in ' +
+      'request verifies its session JWT, reads its session row (so a revoked session ends at ' +
+      'once, in every process), counts unread notifications for the header, writes its audit ' +
+      'row, and renders the signed-in header. Skipping the session row or the audit row would ' +
+      'trade health-data rules for the figure, so the dashboard is measured against both pages.',
   ];
   if (forwardedDuringRuns > 0) {
     notes.push(
@@ -238,6 +245,10 @@ function buildSection(
 
   return {
     title: 'Dashboard throughput',
+    missedTargets:
+      dashboardRatio >= TARGET_RATIO
+        ? []
+        : [`dashboard to bare page ${dashboardRatio.toFixed(2)} < ${TARGET_RATIO}`],
     method: `
 A second stack like the one every section uses (sandbox, fresh ${embeddedDatabase ? 'embedded database' : 'PostgreSQL database'}, production
 build), whose portal gets its FHIR responses from bench/replay-fhir.ts: a loopback HTTP server

@@ -8,6 +8,9 @@ export const TILE_SIZE_PIXELS = 256;
 /** `<y>.png` or `<y>@2x.png`, the last part of Leaflet's `{z}/{x}/{y}{r}.png`. */
 const TILE_FILE = /^(\d+)(@2x)?\.png$/;
 
+/** The deepest zoom level of OpenStreetMap's tiles, which Leaflet's default maxZoom matches. */
+const MAX_ZOOM = 19;
+
 /** OpenStreetMap's land colour and a slightly darker edge, so the tile grid reads as a map. */
 const PALETTE = [
   [0xf2, 0xef, 0xe9],
@@ -30,8 +33,11 @@ export function createMapTileRouter(): Router {
     '/:z/:x/:file',
     (request: Request<{ z: string; x: string; file: string }>, response: Response) => {
       const file = TILE_FILE.exec(request.params.file);
-      if (!/^\d+$/.test(request.params.z) || !/^\d+$/.test(request.params.x) || !file) {
-        response.status(404).type('text/plain').send('No such tile. Request /<z>/<x>/<y>.png.');
+      if (!file || !isTile(request.params.z, request.params.x, file[1] ?? '')) {
+        response
+          .status(404)
+          .type('text/plain')
+          .send(`No such tile. Request /<z>/<x>/<y>.png with z at most ${MAX_ZOOM}.`);
         return;
       }
       response
@@ -42,6 +48,15 @@ export function createMapTileRouter(): Router {
   );
 
   return router;
+}
+
+/** Returns whether z/x/y names a tile of the Web Mercator grid: at zoom z, x and y run from 0 to 2^z − 1. */
+function isTile(z: string, x: string, y: string): boolean {
+  if (!/^\d+$/.test(z) || !/^\d+$/.test(x) || !/^\d+$/.test(y)) return false;
+  const zoom = Number(z);
+  if (zoom > MAX_ZOOM) return false;
+  const tilesPerSide = 2 ** zoom;
+  return Number(x) < tilesPerSide && Number(y) < tilesPerSide;
 }
 
 /**

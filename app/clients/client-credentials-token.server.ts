@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { singleton } from '~/utils/singleton.server';
 
-import { fetchUpstream } from './http.server';
+import { fetchUpstream, type UpstreamResponse } from './http.server';
 import { UpstreamError, type UpstreamName } from './upstream-error.server';
 
 /** A token is renewed this long before it expires, so no request carries one that lapses in flight. */
@@ -88,10 +88,10 @@ async function requestToken(
 /** Reads an OAuth 2.0 token response; throws UpstreamError for a failure or a malformed body. */
 export async function readTokenResponse(
   upstream: UpstreamName,
-  response: Response,
+  response: UpstreamResponse,
 ): Promise<CachedToken> {
   if (!response.ok) {
-    await response.body?.cancel();
+    await response.discard();
     throw new UpstreamError(
       upstream,
       'http',

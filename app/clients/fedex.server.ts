@@ -1,7 +1,7 @@
 import { getEnv } from '~/config/env.server';
 
 import { getFedexAccessToken, invalidateFedexAccessToken } from './fedex-token.server';
-import { fetchUpstream } from './http.server';
+import { fetchUpstream, type UpstreamResponse } from './http.server';
 import { UpstreamError } from './upstream-error.server';
 
 /**
@@ -20,7 +20,7 @@ export async function fetchTrackingResults(trackingNumber: string): Promise<unkn
 
   let response = await sendTrackRequest(url, body, await getFedexAccessToken());
   if (response.status === 401) {
-    await response.body?.cancel();
+    await response.discard();
     invalidateFedexAccessToken();
     response = await sendTrackRequest(url, body, await getFedexAccessToken());
   }
@@ -51,7 +51,11 @@ export async function fetchTrackingResults(trackingNumber: string): Promise<unkn
   }
 }
 
-function sendTrackRequest(url: string, body: string, accessToken: string): Promise<Response> {
+function sendTrackRequest(
+  url: string,
+  body: string,
+  accessToken: string,
+): Promise<UpstreamResponse> {
   return fetchUpstream('fedex', url, {
     method: 'POST',
     idempotent: true,

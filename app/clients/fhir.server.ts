@@ -3,7 +3,7 @@ import type { Bundle, OperationOutcome, Resource, ResourceType } from '@medplum/
 import { getEnv } from '~/config/env.server';
 
 import { getFhirAccessToken, invalidateFhirAccessToken } from './fhir-token.server';
-import { fetchUpstream, type UpstreamRequest } from './http.server';
+import { fetchUpstream, type UpstreamRequest, type UpstreamResponse } from './http.server';
 import { UpstreamError } from './upstream-error.server';
 
 /** A guard against a server that links pages in a loop. */
@@ -116,7 +116,7 @@ export async function updateResource<T extends Resource & { id?: string }>(
     headers: { 'content-type': 'application/fhir+json' },
     body: JSON.stringify(resource),
   });
-  await response.body?.cancel();
+  await response.discard();
 }
 
 /** Takes `{id}` from `[base/]Type/{id}[/_history/{version}]`. */
@@ -149,14 +149,14 @@ async function requestFhir<T>(url: string, init: UpstreamRequest): Promise<T> {
 }
 
 /** Sends an authorised request, renewing the token once on 401; throws UpstreamError for non-2xx. */
-async function sendFhir(url: string, init: UpstreamRequest): Promise<Response> {
+async function sendFhir(url: string, init: UpstreamRequest): Promise<UpstreamResponse> {
   let response = await fetchUpstream(
     'fhir',
     url,
     withAuthorization(init, await getFhirAccessToken()),
   );
   if (response.status === 401) {
-    await response.body?.cancel();
+    await response.discard();
     invalidateFhirAccessToken();
     response = await fetchUpstream(
       'fhir',
@@ -188,7 +188,9 @@ function withAuthorization(init: UpstreamRequest, accessToken: string): Upstream
   };
 }
 
-async function readOperationOutcome(response: Response): Promise<OperationOutcome | undefined> {
+async function readOperationOutcome(
+  response: UpstreamResponse,
+): Promise<OperationOutcome | undefined> {
   const body: unknown = await response.json().catch(() => undefined);
   const isOutcome =
     typeof body === 'object' &&

@@ -7,7 +7,7 @@ import {
   invalidateClientCredentialsToken,
   readTokenResponse,
 } from './client-credentials-token.server';
-import { fetchUpstream, type UpstreamRequest } from './http.server';
+import { fetchUpstream, type UpstreamRequest, type UpstreamResponse } from './http.server';
 import { UpstreamError } from './upstream-error.server';
 
 /** A scheduled Zoom meeting as the portal keeps it. The host's `start_url` is never kept. */
@@ -106,7 +106,7 @@ export async function updateZoomMeeting(meetingId: string, time: ZoomMeetingTime
     idempotent: true,
     body: JSON.stringify(meetingTimeFields(time)),
   });
-  await response.body?.cancel();
+  await response.discard();
 }
 
 /**
@@ -119,7 +119,7 @@ export async function deleteZoomMeeting(meetingId: string): Promise<void> {
     { method: 'DELETE', idempotent: true },
     { allowNotFound: true },
   );
-  await response.body?.cancel();
+  await response.discard();
 }
 
 function meetingTimeFields(time: ZoomMeetingTime) {
@@ -135,11 +135,11 @@ async function sendZoom(
   path: string,
   init: UpstreamRequest,
   options: { allowNotFound?: boolean } = {},
-): Promise<Response> {
+): Promise<UpstreamResponse> {
   const url = `${getEnv().zoom.apiBaseUrl.replace(/\/+$/, '')}${path}`;
   let response = await fetchUpstream('zoom', url, withAuthorization(init, await getZoomToken()));
   if (response.status === 401) {
-    await response.body?.cancel();
+    await response.discard();
     invalidateClientCredentialsToken('zoom');
     response = await fetchUpstream('zoom', url, withAuthorization(init, await getZoomToken()));
   }
@@ -186,7 +186,7 @@ function getZoomToken(): Promise<string> {
   });
 }
 
-async function readErrorCode(response: Response): Promise<string | undefined> {
+async function readErrorCode(response: UpstreamResponse): Promise<string | undefined> {
   const body: unknown = await response.json().catch(() => undefined);
   const code = (body as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' || typeof code === 'string' ? String(code) : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 
-import { memoizeForRequest } from './request-memo.server';
+import { clearRequestMemo, memoizeForRequest, runWithRequestMemo } from './request-memo.server';
 
 describe('memoizeForRequest', () => {
   it('computes once per request and key', async () => {
@@ -42,5 +42,32 @@ describe('memoizeForRequest', () => {
     await expect(memoizeForRequest(request, 'count', compute)).rejects.toThrow('unavailable');
     await expect(memoizeForRequest(request, 'count', compute)).rejects.toThrow('unavailable');
     expect(compute).toHaveBeenCalledTimes(1);
+  });
+
+  it('shares results between copies of one request within its scope', async () => {
+    const compute = vi.fn(() => Promise.resolve(3));
+
+    await runWithRequestMemo(async () => {
+      // React Router hands each loader its own copy of the request.
+      await memoizeForRequest(new Request('http://localhost/'), 'count', compute);
+      await memoizeForRequest(new Request('http://localhost/'), 'count', compute);
+    });
+    await runWithRequestMemo(() =>
+      memoizeForRequest(new Request('http://localhost/'), 'count', compute),
+    );
+
+    expect(compute).toHaveBeenCalledTimes(2);
+  });
+
+  it('computes again once the memo is cleared', async () => {
+    const compute = vi.fn(() => Promise.resolve(3));
+
+    await runWithRequestMemo(async () => {
+      await memoizeForRequest(new Request('http://localhost/'), 'count', compute);
+      clearRequestMemo();
+      await memoizeForRequest(new Request('http://localhost/'), 'count', compute);
+    });
+
+    expect(compute).toHaveBeenCalledTimes(2);
   });
 });

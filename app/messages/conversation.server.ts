@@ -3,7 +3,11 @@ import type { Communication, Patient, Reference } from '@medplum/fhirtypes';
 import type { PatientSession } from '~/auth/session.server';
 import { getEnv } from '~/config/env.server';
 import { readResource, searchResources } from '~/clients/fhir.server';
-import { findAssignedPractitioner, type AssignedPractitioner } from '~/patients/care-team.server';
+import {
+  findAssignedPractitioner,
+  startCareTeamSearch,
+  type AssignedPractitioner,
+} from '~/patients/care-team.server';
 import { formatHumanName, pickHumanName } from '~/patients/fhir-format';
 import { PatientNotFoundError } from '~/patients/profile.server';
 import { patientTimeZone } from '~/patients/time-zone';
@@ -43,6 +47,7 @@ export async function openConversation(session: PatientSession): Promise<Convers
   const { patientId } = session;
   const patientReference = `Patient/${patientId}`;
 
+  const careTeams = startCareTeamSearch(patientId);
   const [patient, ...searches] = await Promise.all([
     readResource('Patient', patientId),
     searchResources('Communication', { patient: patientReference }),
@@ -55,7 +60,7 @@ export async function openConversation(session: PatientSession): Promise<Convers
     involvesPatient(communication, patientId),
   );
   const [assigned, messages] = await Promise.all([
-    findAssignedPractitioner({ ...patient, id: patientId }),
+    findAssignedPractitioner({ ...patient, id: patientId }, { careTeams }),
     toConversationMessages(communications, patientId, patient),
   ]);
 

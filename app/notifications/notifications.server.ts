@@ -62,11 +62,12 @@ export async function insertNotification(notification: NewNotification): Promise
 /**
  * Returns one page of the patient's feed, newest first, with the unread count. `cursor` is the
  * `nextCursor` of the page before; paging by (created_at, id) keeps pages stable while new
- * notifications arrive.
+ * notifications arrive. With `request`, the count is the one the request's other loaders read.
  */
 export async function listNotifications(
   session: PatientSession,
   cursor: string | undefined,
+  request?: Request,
 ): Promise<NotificationPage> {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   const pool = getPool();
@@ -81,7 +82,9 @@ export async function listNotifications(
        LIMIT $4`,
       [session.patientId, after?.createdAt ?? null, after?.id ?? null, NOTIFICATION_PAGE_SIZE + 1],
     ),
-    countUnreadNotifications(session.patientId),
+    request
+      ? countUnreadNotificationsOnce(request, session.patientId)
+      : countUnreadNotifications(session.patientId),
   ]);
 
   const page = rows.rows.slice(0, NOTIFICATION_PAGE_SIZE);

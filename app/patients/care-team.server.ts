@@ -2,6 +2,10 @@ import type { CareTeam, Patient, Reference } from '@medplum/fhirtypes';
 
 import { searchResources } from '~/clients/fhir.server';
 import { parseReference } from '~/prescriptions/reference-cache.server';
+import { singleton } from '~/utils/singleton.server';
+
+/** Maximum number of patient ids in the CareTeam hints. When full, the oldest is dropped. */
+const MAX_CARE_TEAM_HINTS = 10_000;
 
 /** The patient has no Practitioner: neither in generalPractitioner nor in an active CareTeam. */
 export class NoAssignedPractitionerError extends Error {
@@ -26,20 +30,60 @@ export interface AssignedPractitioner {
  */
 export async function findAssignedPractitioner(
   patient: Patient & { id: string },
-  now = new Date(),
+  options: {
+    now?: Date;
+    /** The search startCareTeamSearch started, used instead of a new one. */
+    careTeams?: Promise<CareTeam[]>;
+  } = {},
 ): Promise<AssignedPractitioner | undefined> {
+  const hints = careTeamHints();
   const general = firstPractitioner(patient.generalPractitioner ?? []);
-  if (general) return { ...general, source: 'generalPractitioner' };
+  if (general) {
+    hints.delete(patient.id);
+    return { ...general, source: 'generalPractitioner' };
+  }
 
-  const careTeams = await searchResources('CareTeam', {
-    subject: `Patient/${patient.id}`,
-    status: 'active',
-  });
+  if (!hints.has(patient.id)) {
+    if (hints.size >= MAX_CARE_TEAM_HINTS) {
+      const oldest = hints.values().next().value;
+      if (oldest !== undefined) hints.delete(oldest);
+    }
+    hints.add(patient.id);
+  }
+  const careTeams = await (options.careTeams ?? searchCareTeams(patient.id));
+  const now = options.now ?? new Date();
   for (const careTeam of careTeams) {
     const member = firstPractitioner(currentMembers(careTeam, now));
     if (member) return { ...member, source: 'CareTeam' };
   }
   return undefined;
+}
+
+/**
+ * Starts the CareTeam search of a patient whose last lookup in this process needed it. The search
+ * then runs alongside the Patient read, so the page waits for one FHIR round trip, not two.
+ * Returns undefined for any other patient, who makes no extra request. Pass the result to
+ * findAssignedPractitioner.
+ */
+export function startCareTeamSearch(patientId: string): Promise<CareTeam[]> | undefined {
+  if (!careTeamHints().has(patientId)) return undefined;
+
+  const search = searchCareTeams(patientId);
+  // Unused when the Patient now has a generalPractitioner, or when the Patient read fails.
+  search.catch(() => undefined);
+  return search;
+}
+
+function searchCareTeams(patientId: string): Promise<CareTeam[]> {
+  return searchResources('CareTeam', { subject: `Patient/${patientId}`, status: 'active' });
+}
+
+/**
+ * Returns this process's set of patients whose last lookup had no generalPractitioner. It
+ * contains ids only, and a stale entry costs one unused search, never a wrong practitioner.
+ */
+function careTeamHints(): Set<string> {
+  return singleton('care-team-hints', () => new Set<string>());
 }
 
 function currentMembers(careTeam: CareTeam, now: Date): Reference[] {

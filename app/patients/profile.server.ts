@@ -4,7 +4,7 @@ import type { PatientSession } from '~/auth/session.server';
 import { getEnv } from '~/config/env.server';
 import { readResource } from '~/clients/fhir.server';
 
-import { findAssignedPractitioner } from './care-team.server';
+import { findAssignedPractitioner, startCareTeamSearch } from './care-team.server';
 import { readPractitioner } from './practitioner-cache.server';
 
 import {
@@ -39,13 +39,17 @@ export class PatientNotFoundError extends Error {
  * (`Patient.generalPractitioner`, else the CareTeam) and returns the profile shown on the dashboard and the API.
  */
 export async function getPatientProfile(session: PatientSession): Promise<PatientProfile> {
-  // NOTE: a patient whose practitioner comes from a CareTeam waits for the Patient read, then the
-  // CareTeam search. Starting both at once would cost every other patient an unused request.
+  // On a patient's first view in this process, a practitioner from a CareTeam waits for the
+  // Patient read, then the CareTeam search. Later views start both at once.
+  const careTeams = startCareTeamSearch(session.patientId);
   const patient = await readResource('Patient', session.patientId);
   if (!patient)
     throw new PatientNotFoundError(`Patient ${session.patientId} was not found in FHIR`);
 
-  const assigned = await findAssignedPractitioner({ ...patient, id: session.patientId });
+  const assigned = await findAssignedPractitioner(
+    { ...patient, id: session.patientId },
+    { careTeams },
+  );
   const practitioner = assigned ? await readPractitioner(assigned.id) : undefined;
   const name = pickHumanName(patient.name);
 

@@ -1,6 +1,7 @@
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 
 import { readResource } from '~/clients/fhir.server';
+import { readPractitioner } from '~/patients/practitioner-cache.server';
 
 type ResourceOfType<T extends ResourceType> = Extract<Resource, { resourceType: T }>;
 
@@ -9,6 +10,8 @@ type ResourceOfType<T extends ResourceType> = Extract<Resource, { resourceType: 
  * prescriptions point to it. A resource the server does not have (404, 410) resolves to
  * undefined, and callers log it by id. Any other failure rejects: falling back to a
  * reference's `display` during an outage would show text the resource may contradict.
+ * Practitioners come from the process's cache (practitioner-cache.server.ts), which the profile
+ * and the dashboard share.
  */
 export class ReferenceCache {
   private readonly reads = new Map<string, Promise<Resource | undefined>>();
@@ -17,7 +20,7 @@ export class ReferenceCache {
     const key = `${type}/${id}`;
     let pending = this.reads.get(key);
     if (!pending) {
-      pending = readResource(type, id);
+      pending = type === 'Practitioner' ? readPractitioner(id) : readResource(type, id);
       this.reads.set(key, pending);
     }
     return pending as Promise<ResourceOfType<T> | undefined>;

@@ -1,5 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { data, Link, redirect, useFetcher, type ShouldRevalidateFunctionArgs } from 'react-router';
+import {
+  data,
+  Link,
+  redirect,
+  useFetcher,
+  useNavigate,
+  type ShouldRevalidateFunctionArgs,
+} from 'react-router';
 
 import { requirePatientKeepingInput, takeKeptInput } from '~/auth/kept-form-input.server';
 import { requirePatient } from '~/auth/session.server';
@@ -31,6 +38,15 @@ import type { Route } from './+types/messages';
 export const meta: Route.MetaFunction = () => [{ title: 'Messages | Patient portal' }];
 
 export const headers: Route.HeadersFunction = forwardRetryAfter;
+
+/**
+ * Response to "Show earlier messages" without JavaScript, which posts the compose form so the
+ * draft comes back with the longer page instead of being lost.
+ */
+interface ShownEarlier {
+  shownEarlier: true;
+  draft: string;
+}
 
 /** Response to a failed send: the draft and its key come back, so nothing is lost. */
 interface SendFailure {
@@ -84,6 +100,9 @@ export async function action({ request }: Route.ActionArgs) {
 
   const fields = await readFormFields(request);
   const draft = fields.text ?? '';
+  // Sends nothing: the page's loader shows the longer window of the action's URL (`?show=`).
+  if (fields.intent === 'show-earlier') return { shownEarlier: true, draft } satisfies ShownEarlier;
+
   // A key the page did not make is replaced, so a resend can still go through.
   const submittedKey = IDEMPOTENCY_KEY_PATTERN.test(fields.idempotencyKey ?? '')
     ? (fields.idempotencyKey ?? '')
@@ -124,6 +143,8 @@ export function shouldRevalidate({
 
 export default function Messages({ loaderData, actionData }: Route.ComponentProps) {
   const { conversation, earlier, idempotencyKey, unavailable, keptDraft } = loaderData;
+  const sendFailure = actionData && 'failure' in actionData ? actionData : undefined;
+  const shownDraft = actionData && 'shownEarlier' in actionData ? actionData.draft : null;
 
   return (
     <>
@@ -133,15 +154,16 @@ export default function Messages({ loaderData, actionData }: Route.ComponentProp
           <p role="status" className="notice">
             {unavailable}
           </p>
-          {actionData ? <UnavailableCompose failure={actionData} /> : null}
+          {sendFailure ? <UnavailableCompose failure={sendFailure} /> : null}
         </>
       ) : (
         <ConversationView
           conversation={conversation}
           earlier={earlier}
           idempotencyKey={idempotencyKey}
-          documentFailure={actionData}
+          documentFailure={sendFailure}
           keptDraft={keptDraft}
+          shownDraft={shownDraft}
         />
       )}
     </>
@@ -154,6 +176,7 @@ function ConversationView({
   idempotencyKey,
   documentFailure,
   keptDraft,
+  shownDraft,
 }: {
   /** The newest messages only, with `earlier` describing the rest. */
   conversation: Conversation;
@@ -162,6 +185,8 @@ function ConversationView({
   documentFailure: SendFailure | undefined;
   /** A draft posted after the session ended, kept across the sign-in. */
   keptDraft: string | null;
+  /** The draft posted with "Show earlier messages" without JavaScript. */
+  shownDraft: string | null;
 }) {
   const { timeZone, practitioner } = conversation;
   const poll = useConversationPoll(conversation.cursor);
@@ -182,6 +207,9 @@ function ConversationView({
   );
   const newFromPoll = poll.messages.filter((message) => message.from === 'care-team');
   const justSent = useSentAnnouncement(fetcher.state, fetcherFailure !== undefined, idempotencyKey);
+  // The unsent text, so a form made again for a new page key (after "Show earlier messages")
+  // starts with it. A send empties it: its text comes back with the failure if it fails.
+  const draft = useRef(shownDraft ?? '');
 
   return (
     <>
@@ -196,7 +224,9 @@ function ConversationView({
         </p>
       ) : null}
 
-      {earlier ? <EarlierMessagesLink earlier={earlier} /> : null}
+      {earlier ? (
+        <EarlierMessagesLink earlier={earlier} keepsDraft={practitioner !== null} />
+      ) : null}
 
       {messages.length === 0 && !pendingText ? (
         <p>
@@ -244,6 +274,7 @@ function ConversationView({
           idempotencyKey={formKey}
           failure={failure}
           keptDraft={keptDraft}
+          draft={draft}
           pending={fetcher.state !== 'idle'}
           focusOnMount={justSent}
         />
@@ -258,27 +289,57 @@ function ConversationView({
 }
 
 /**
- * Renders how many earlier messages are hidden and a link to a page with more of them. The link is
- * a plain one, so it works without JavaScript.
+ * Renders how many earlier messages are hidden and a way to a page with more of them. On a page
+ * with a compose form it is a button of that form. Without JavaScript the button posts the draft,
+ * which comes back with the longer page. With JavaScript it navigates, and the form keeps its text.
  */
-function EarlierMessagesLink({ earlier }: { earlier: EarlierMessages }) {
+function EarlierMessagesLink({
+  earlier,
+  keepsDraft,
+}: {
+  earlier: EarlierMessages;
+  keepsDraft: boolean;
+}) {
   const { hiddenCount, hiddenNewCount, nextShowCount } = earlier;
+  const navigate = useNavigate();
+  const to = `/messages?show=${nextShowCount}`;
   return (
     <nav aria-label="Earlier messages" className="pager">
       <p>
         {hiddenCount} earlier {hiddenCount === 1 ? 'message is' : 'messages are'} hidden
         {hiddenNewCount > 0 ? `, ${hiddenNewCount} of them new` : ''}.{' '}
-        <Link to={`/messages?show=${nextShowCount}`}>Show earlier messages</Link>
+        {keepsDraft ? (
+          <button
+            type="submit"
+            form={COMPOSE_FORM_ID}
+            formAction={to}
+            formNoValidate
+            name="intent"
+            value="show-earlier"
+            className="link-button"
+            onClick={(event) => {
+              event.preventDefault();
+              void navigate(to, { preventScrollReset: true });
+            }}
+          >
+            Show earlier messages
+          </button>
+        ) : (
+          <Link to={to}>Show earlier messages</Link>
+        )}
       </p>
     </nav>
   );
 }
+
+const COMPOSE_FORM_ID = 'compose-form';
 
 function ComposeForm({
   fetcher,
   idempotencyKey,
   failure,
   keptDraft,
+  draft,
   pending,
   focusOnMount = false,
 }: {
@@ -286,6 +347,8 @@ function ComposeForm({
   idempotencyKey: string;
   failure: SendFailure | undefined;
   keptDraft: string | null;
+  /** The text typed so far, which outlives this form. */
+  draft: { current: string };
   pending: boolean;
   /** Moves focus to the empty box, after a send replaced the form. */
   focusOnMount?: boolean;
@@ -306,7 +369,15 @@ function ComposeForm({
           We kept your unsent message. Review it and send it again.
         </p>
       ) : null}
-      <fetcher.Form method="post" action="/messages" noValidate>
+      <fetcher.Form
+        id={COMPOSE_FORM_ID}
+        method="post"
+        action="/messages"
+        noValidate
+        onSubmit={() => {
+          draft.current = '';
+        }}
+      >
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <div className="field">
           <label htmlFor="message-text">Your message</label>
@@ -316,7 +387,10 @@ function ComposeForm({
             name="text"
             rows={4}
             maxLength={MESSAGE_MAX_CHARACTERS}
-            defaultValue={failure?.draft ?? keptDraft ?? ''}
+            defaultValue={failure?.draft ?? keptDraft ?? draft.current}
+            onChange={(event) => {
+              draft.current = event.target.value;
+            }}
             readOnly={pending}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? 'message-text-error' : 'message-text-hint'}

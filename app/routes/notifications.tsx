@@ -33,7 +33,7 @@ export async function loader({ request }: Route.LoaderArgs) {
 
   let page;
   try {
-    page = await listNotifications(session, cursor);
+    page = await listNotifications(session, cursor, request);
   } catch (error) {
     const response = handleBadRequest(error);
     throw data(

@@ -12,7 +12,11 @@ import { requirePatient } from '~/auth/session.server';
 import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
 import { failureHeaders, forwardRetryAfter } from '~/http/request-failure.server';
-import { cancelVisit, readChangeableVisit } from '~/scheduling/change-appointment.server';
+import {
+  cancelVisit,
+  ownAppointmentFirst,
+  readChangeableVisit,
+} from '~/scheduling/change-appointment.server';
 import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
 import { describeSchedulingFailure } from '~/scheduling/scheduling-errors.server';
 import { FailureNotice } from '~/scheduling/scheduling-views';
@@ -30,8 +34,10 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const session = await requirePatient(request);
 
   try {
-    const context = await loadSchedulingContext(session);
-    const visit = await readChangeableVisit(context, params.appointmentId);
+    const [visit, context] = await ownAppointmentFirst(
+      readChangeableVisit(session.patientId, params.appointmentId),
+      loadSchedulingContext(session),
+    );
     const keptInput = await takeKeptInput(request, session);
     return data(
       {

@@ -6,7 +6,11 @@ import { readFormFields, validate } from '~/http/api.server';
 import { parseIdempotencyKey } from '~/http/idempotency.server';
 import { failureHeaders, forwardRetryAfter } from '~/http/request-failure.server';
 import { findOpenSlots } from '~/scheduling/availability.server';
-import { readChangeableVisit, rescheduleVisit } from '~/scheduling/change-appointment.server';
+import {
+  ownAppointmentFirst,
+  readChangeableVisit,
+  rescheduleVisit,
+} from '~/scheduling/change-appointment.server';
 import { loadSchedulingContext } from '~/scheduling/scheduling-context.server';
 import { revalidateUnlessChangeFailed } from '~/scheduling/revalidation';
 import { describeSchedulingFailure } from '~/scheduling/scheduling-errors.server';
@@ -40,8 +44,10 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const url = new URL(request.url);
 
   try {
-    const context = await loadSchedulingContext(session);
-    const visit = await readChangeableVisit(context, params.appointmentId);
+    const [visit, context] = await ownAppointmentFirst(
+      readChangeableVisit(session.patientId, params.appointmentId),
+      loadSchedulingContext(session),
+    );
     const days = schedulingPageDays(
       context.timeZone,
       url.searchParams.get('date') ?? localDateOf(visit.start, context.timeZone),

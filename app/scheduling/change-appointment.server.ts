@@ -71,8 +71,10 @@ export async function rescheduleVisit(
     key: idempotencyKey,
     request: { slotId: slot.slotId, start: slot.start, end: slot.end },
     perform: async () => {
-      const context = await loadSchedulingContext(session);
-      const appointment = await readChangeableAppointment(context, appointmentId);
+      const [appointment, context] = await ownAppointmentFirst(
+        readChangeableAppointment(session.patientId, appointmentId),
+        loadSchedulingContext(session),
+      );
       return reschedule(context, appointment, slot);
     },
   });
@@ -216,8 +218,10 @@ export async function cancelVisit(
     key: idempotencyKey,
     request: { reason: reason ?? null },
     perform: async () => {
-      const context = await loadSchedulingContext(session);
-      const appointment = await readOwnAppointment(context, appointmentId);
+      const [appointment, context] = await ownAppointmentFirst(
+        readOwnAppointment(session.patientId, appointmentId),
+        loadSchedulingContext(session),
+      );
       const booking = await findBookingByAppointment(appointment.id);
       if (appointment.status === 'cancelled') {
         if (booking) await finishCancel(context, booking);
@@ -311,10 +315,10 @@ export interface ChangeableVisit {
  * AppointmentNotFoundError for another patient's id and AppointmentLockedError past the cutoff.
  */
 export async function readChangeableVisit(
-  context: SchedulingContext,
+  patientId: string,
   appointmentId: string,
 ): Promise<ChangeableVisit> {
-  const appointment = await readChangeableAppointment(context, appointmentId);
+  const appointment = await readChangeableAppointment(patientId, appointmentId);
   const practitionerId = practitionerOf(appointment);
   const names = await readPractitionerNames(
     practitionerId ? [{ reference: `Practitioner/${practitionerId}` }] : [],
@@ -332,23 +336,38 @@ export async function readChangeableVisit(
 }
 
 async function readChangeableAppointment(
-  context: SchedulingContext,
+  patientId: string,
   appointmentId: string,
 ): Promise<Appointment & { id: string }> {
-  const appointment = await readOwnAppointment(context, appointmentId);
+  const appointment = await readOwnAppointment(patientId, appointmentId);
   assertChangeable(appointment);
   return appointment;
 }
 
+/**
+ * Settles `appointment`, a read of the patient's own appointment, before `context`, which ran
+ * alongside it. So another patient's id fails as not found even where the context fails too,
+ * such as for a patient with no clinician, and the response reveals nothing of the other patient.
+ */
+export async function ownAppointmentFirst<A, C>(
+  appointment: Promise<A>,
+  context: Promise<C>,
+): Promise<[A, C]> {
+  // The context's failure is thrown below once the appointment is known to be the patient's.
+  context.catch(() => undefined);
+  const own = await appointment;
+  return [own, await context];
+}
+
 /** Reads an appointment of the patient. Another patient's id fails like a missing one. */
 export async function readOwnAppointment(
-  context: SchedulingContext,
+  patientId: string,
   appointmentId: string,
 ): Promise<Appointment & { id: string }> {
   const appointment = /^[A-Za-z0-9\-.]{1,64}$/.test(appointmentId)
     ? await readResource('Appointment', appointmentId)
     : undefined;
-  if (!appointment?.id || !hasPatient(appointment, context.patientId)) {
+  if (!appointment?.id || !hasPatient(appointment, patientId)) {
     throw new AppointmentNotFoundError(`Appointment ${appointmentId} not found for the patient`);
   }
   return { ...appointment, id: appointment.id };

@@ -1,7 +1,11 @@
 import type { PatientSession } from '~/auth/session.server';
 import { readResource } from '~/clients/fhir.server';
 import { getEnv } from '~/config/env.server';
-import { findAssignedPractitioner, NoAssignedPractitionerError } from '~/patients/care-team.server';
+import {
+  findAssignedPractitioner,
+  NoAssignedPractitionerError,
+  startCareTeamSearch,
+} from '~/patients/care-team.server';
 import { formatHumanName, pickHumanName, pickTelecom } from '~/patients/fhir-format';
 import { PatientNotFoundError } from '~/patients/profile.server';
 import { patientTimeZone } from '~/patients/time-zone';
@@ -26,10 +30,11 @@ export async function loadSchedulingContext(
   session: Pick<PatientSession, 'patientId'>,
 ): Promise<SchedulingContext> {
   const { patientId } = session;
+  const careTeams = startCareTeamSearch(patientId);
   const patient = await readResource('Patient', patientId);
   if (!patient) throw new PatientNotFoundError(`Patient ${patientId} was not found in FHIR`);
 
-  const assigned = await findAssignedPractitioner({ ...patient, id: patientId });
+  const assigned = await findAssignedPractitioner({ ...patient, id: patientId }, { careTeams });
   if (!assigned) {
     throw new NoAssignedPractitionerError(`Patient ${patientId} has no assigned practitioner`);
   }

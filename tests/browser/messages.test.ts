@@ -107,7 +107,7 @@ describe.each(JAVASCRIPT_MODES)('messages $name', ({ javaScriptEnabled }) => {
     await context.close();
   });
 
-  it('follows the earlier messages link', async () => {
+  it('shows earlier messages and keeps the draft', async () => {
     const context = await newContext(browser, javaScriptEnabled);
     const page = await context.newPage();
     await openMessages(page, 2, javaScriptEnabled);
@@ -122,14 +122,17 @@ describe.each(JAVASCRIPT_MODES)('messages $name', ({ javaScriptEnabled }) => {
       /(\d+) earlier messages are hidden/.exec(await earlier.innerText())?.[1],
     );
     expect(hiddenBefore).toBeGreaterThan(MESSAGES_PER_PAGE);
+    const draft = 'Can my next refill ship a week early?';
+    await messageBox(page).fill(draft);
 
-    await earlier.getByRole('link', { name: 'Show earlier messages' }).click();
+    await earlier.getByRole('button', { name: 'Show earlier messages' }).click();
 
     await expect.poll(() => shownMessages.count()).toBe(2 * MESSAGES_PER_PAGE);
     expect(new URL(page.url()).search).toBe(`?show=${2 * MESSAGES_PER_PAGE}`);
     await earlier
       .getByText(`${hiddenBefore - MESSAGES_PER_PAGE} earlier messages are hidden.`)
       .waitFor();
+    expect(await messageBox(page).inputValue()).toBe(draft);
     if (javaScriptEnabled) {
       expect(
         await page.evaluate(() => (window as unknown as { pageMarker?: string }).pageMarker),

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResource, readResource, searchResources } from '../../app/clients/fhir.server';
 import { UpstreamError } from '../../app/clients/upstream-error.server';
 import { resetSingleton } from '../../app/utils/singleton.server';
-import { startSandbox, TEST_CREDENTIALS, type RunningSandbox } from '../../sandbox/test-support';
+import { startSandbox, type RunningSandbox } from '../../sandbox/test-support';
+import { useSandboxFhir } from '../support/in-process-fhir';
 
 let sandbox: RunningSandbox;
 
@@ -17,11 +18,7 @@ async function fhirStats(): Promise<{ requests: number; tokenRequests: number }>
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  process.env.CANVAS_FHIR_BASE_URL = `${sandbox.sandboxUrl}/fhir`;
-  process.env.CANVAS_TOKEN_URL = `${sandbox.sandboxUrl}/fhir/auth/token/`;
-  process.env.CANVAS_CLIENT_ID = TEST_CREDENTIALS.fhirClientId;
-  process.env.CANVAS_CLIENT_SECRET = TEST_CREDENTIALS.fhirClientSecret;
-  for (const name of ['env', 'fhir-token-cache', 'circuit-breaker:fhir']) resetSingleton(name);
+  useSandboxFhir(sandbox);
 });
 
 afterAll(async () => {

@@ -67,7 +67,12 @@ describe('map tiles', () => {
   });
 
   it('reject a name that is no tile', async () => {
-    const response = await fetch(`${sandboxTiles.baseUrl}/sandbox/map-tiles/10/282/617.svg`);
-    expect(response.status).toBe(404);
+    // At zoom 10 the grid is 1024 tiles a side, and no tile server goes past zoom 19.
+    for (const tile of ['10/282/617.svg', '10/1024/617.png', '10/282/1024.png', '20/0/0.png']) {
+      const response = await fetch(`${sandboxTiles.baseUrl}/sandbox/map-tiles/${tile}`);
+      expect(response.status, tile).toBe(404);
+    }
+    const corner = await fetch(`${sandboxTiles.baseUrl}/sandbox/map-tiles/10/1023/1023.png`);
+    expect(corner.status).toBe(200);
   });
 });

@@ -101,9 +101,27 @@ function messageIdsOnPage(html: string): string[] {
   return [...html.matchAll(/<li id="message-([^"]+)"/g)].map((match) => match[1] ?? '');
 }
 
-/** `href` of the page's "Show earlier messages" link, or undefined when the page has none. */
+/**
+ * Returns the address of the page's "Show earlier messages". A page with a compose form has a
+ * button with a `formaction`, and a page without one a link. Undefined when the page has neither.
+ */
 function earlierMessagesHref(html: string): string | undefined {
-  return /<a href="([^"]*)"[^>]*>Show earlier messages<\/a>/.exec(html)?.[1];
+  const button = /<button [^>]*formAction="([^"]*)"[^>]*>Show earlier messages<\/button>/i.exec(
+    html,
+  );
+  return button?.[1] ?? /<a href="([^"]*)"[^>]*>Show earlier messages<\/a>/.exec(html)?.[1];
+}
+
+/** Undoes the escaping React applies to text: `&`, `<`, `>`, `"` and `'`. */
+function decodeHtml(text: string): string {
+  const entities: Record<string, string> = {
+    '&amp;': '&',
+    '&lt;': '<',
+    '&gt;': '>',
+    '&quot;': '"',
+    '&#x27;': "'",
+  };
+  return text.replace(/&(?:amp|lt|gt|quot|#x27);/g, (entity) => entities[entity] ?? entity);
 }
 
 async function readMessagesPage(client: PatientClient, path = '/messages'): Promise<string> {
@@ -241,6 +259,29 @@ describe('the newest messages on the page', () => {
 
     const empty = await readMessagesPage(client, '/messages?show=');
     expect(messageIdsOnPage(empty)).toEqual(thread.slice(-MESSAGES_PER_PAGE));
+  });
+
+  it('keeps the draft without JavaScript', async () => {
+    const client = await priya();
+    const thread = (await readConversation(client)).messages.map((message) => message.id);
+    const href = earlierMessagesHref(await readMessagesPage(client));
+    expect(href).toBe(`/messages?show=${2 * MESSAGES_PER_PAGE}`);
+    const draft = `${uniqueText('Half-written question')} <about> "refills" & dosage`;
+
+    // The button submits the compose form to its own address, with intent=show-earlier.
+    const response = await client.postForm(href ?? '', {
+      text: draft,
+      idempotencyKey: crypto.randomUUID(),
+      intent: 'show-earlier',
+    });
+
+    expect(response.status).toBe(200);
+    const html = await readPageHtml(response);
+    expect(messageIdsOnPage(html)).toEqual(thread.slice(-2 * MESSAGES_PER_PAGE));
+    const textarea = /<textarea[^>]*id="message-text"[^>]*>([^<]*)<\/textarea>/.exec(html);
+    expect(decodeHtml(textarea?.[1] ?? '')).toBe(draft);
+    // Nothing was sent.
+    expect((await readConversation(client)).messages.map((message) => message.id)).toEqual(thread);
   });
 
   it('answers 404 to a malformed show count', async () => {

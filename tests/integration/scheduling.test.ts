@@ -8,6 +8,7 @@ import {
   readPageHtml,
   signInOncePerEmail,
 } from '../support/patient-client';
+import { FIXTURE_PATIENT } from '../../sandbox/demo-data';
 import { startPortalServer, type PortalServer } from '../support/portal-server';
 import { setSandboxFault } from '../support/sandbox-control';
 import { SandboxFhir } from '../support/sandbox-fhir';
@@ -485,6 +486,18 @@ describe('reschedule and cancel', () => {
     expect(cancel.status).toBe(404);
     expect(unknown.status).toBe(404);
     expect(cancelPage.status).toBe(404);
+
+    // A patient with no clinician gets the same 404, not the 409 of their own missing clinician.
+    const unassigned = await signIn(FIXTURE_PATIENT.email);
+    const slot = await firstOpenSlot(owner, 11);
+    for (const [name, response] of [
+      ['cancel', await unassigned.postJson(`/api/patient/appointments/${id}/cancel`, {})],
+      ['reschedule', await unassigned.postJson(`/api/patient/appointments/${id}/reschedule`, slot)],
+      ['cancel page', await unassigned.request(`/scheduling/appointments/${id}/cancel`)],
+      ['reschedule page', await unassigned.request(`/scheduling/appointments/${id}/reschedule`)],
+    ] as const) {
+      expect(response.status, name).toBe(404);
+    }
     expect((await readAppointment(id)).status).toBe('booked');
   });
 
