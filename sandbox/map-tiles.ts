@@ -52,7 +52,9 @@ export function createMapTileRouter(): Router {
 
 /** Returns whether z/x/y names a tile of the Web Mercator grid: at zoom z, x and y run from 0 to 2^z − 1. */
 function isTile(z: string, x: string, y: string): boolean {
-  if (!/^\d+$/.test(z) || !/^\d+$/.test(x) || !/^\d+$/.test(y)) return false;
+  // Tile servers name each tile once: no leading zeros.
+  const number = /^(0|[1-9]\d*)$/;
+  if (!number.test(z) || !number.test(x) || !number.test(y)) return false;
   const zoom = Number(z);
   if (zoom > MAX_ZOOM) return false;
   const tilesPerSide = 2 ** zoom;

@@ -70,6 +70,7 @@ export function startCareTeamSearch(patientId: string): Promise<CareTeam[]> | un
 
   const search = searchCareTeams(patientId);
   // Unused when the Patient now has a generalPractitioner, or when the Patient read fails.
+  // NOTE: an unused search that fails still counts toward the FHIR circuit breaker.
   search.catch(() => undefined);
   return search;
 }

@@ -4,7 +4,7 @@ import {
   Link,
   redirect,
   useFetcher,
-  useNavigate,
+  useSubmit,
   type ShouldRevalidateFunctionArgs,
 } from 'react-router';
 
@@ -40,12 +40,14 @@ export const meta: Route.MetaFunction = () => [{ title: 'Messages | Patient port
 export const headers: Route.HeadersFunction = forwardRetryAfter;
 
 /**
- * Response to "Show earlier messages" without JavaScript, which posts the compose form so the
- * draft comes back with the longer page instead of being lost.
+ * Response to "Show earlier messages", which posts the compose form: the draft and its key come
+ * back with the longer page. A resend then keeps the key of a send that failed, so it cannot
+ * store the message twice.
  */
 interface ShownEarlier {
   shownEarlier: true;
   draft: string;
+  idempotencyKey: string;
 }
 
 /** Response to a failed send: the draft and its key come back, so nothing is lost. */
@@ -100,13 +102,14 @@ export async function action({ request }: Route.ActionArgs) {
 
   const fields = await readFormFields(request);
   const draft = fields.text ?? '';
-  // Sends nothing: the page's loader shows the longer window of the action's URL (`?show=`).
-  if (fields.intent === 'show-earlier') return { shownEarlier: true, draft } satisfies ShownEarlier;
-
   // A key the page did not make is replaced, so a resend can still go through.
   const submittedKey = IDEMPOTENCY_KEY_PATTERN.test(fields.idempotencyKey ?? '')
     ? (fields.idempotencyKey ?? '')
     : crypto.randomUUID();
+  // Sends nothing: the page's loader shows the longer window of the action's URL (`?show=`).
+  if (fields.intent === 'show-earlier') {
+    return { shownEarlier: true, draft, idempotencyKey: submittedKey } satisfies ShownEarlier;
+  }
 
   try {
     const input = validate(messageInputSchema, { text: draft });
@@ -144,7 +147,7 @@ export function shouldRevalidate({
 export default function Messages({ loaderData, actionData }: Route.ComponentProps) {
   const { conversation, earlier, idempotencyKey, unavailable, keptDraft } = loaderData;
   const sendFailure = actionData && 'failure' in actionData ? actionData : undefined;
-  const shownDraft = actionData && 'shownEarlier' in actionData ? actionData.draft : null;
+  const shownEarlier = actionData && 'shownEarlier' in actionData ? actionData : null;
 
   return (
     <>
@@ -163,7 +166,7 @@ export default function Messages({ loaderData, actionData }: Route.ComponentProp
           idempotencyKey={idempotencyKey}
           documentFailure={sendFailure}
           keptDraft={keptDraft}
-          shownDraft={shownDraft}
+          shownEarlier={shownEarlier}
         />
       )}
     </>
@@ -176,7 +179,7 @@ function ConversationView({
   idempotencyKey,
   documentFailure,
   keptDraft,
-  shownDraft,
+  shownEarlier,
 }: {
   /** The newest messages only, with `earlier` describing the rest. */
   conversation: Conversation;
@@ -185,8 +188,8 @@ function ConversationView({
   documentFailure: SendFailure | undefined;
   /** A draft posted after the session ended, kept across the sign-in. */
   keptDraft: string | null;
-  /** The draft posted with "Show earlier messages" without JavaScript. */
-  shownDraft: string | null;
+  /** The draft and key that "Show earlier messages" posted, which the form keeps. */
+  shownEarlier: ShownEarlier | null;
 }) {
   const { timeZone, practitioner } = conversation;
   const poll = useConversationPoll(conversation.cursor);
@@ -194,9 +197,10 @@ function ConversationView({
 
   // Only a failure for this page's current key counts. An older one belongs to a send that a
   // successful one followed.
-  const fetcherFailure = fetcher.data?.idempotencyKey === idempotencyKey ? fetcher.data : undefined;
+  const pageKey = shownEarlier?.idempotencyKey ?? idempotencyKey;
+  const fetcherFailure = fetcher.data?.idempotencyKey === pageKey ? fetcher.data : undefined;
   const failure = documentFailure ?? fetcherFailure;
-  const formKey = failure?.idempotencyKey || idempotencyKey;
+  const formKey = failure?.idempotencyKey || pageKey;
 
   const submittedText = fetcher.state !== 'idle' ? fetcher.formData?.get('text') : undefined;
   const pendingText = typeof submittedText === 'string' ? submittedText.trim() : '';
@@ -206,10 +210,7 @@ function ConversationView({
     [conversation.messages, poll.messages],
   );
   const newFromPoll = poll.messages.filter((message) => message.from === 'care-team');
-  const justSent = useSentAnnouncement(fetcher.state, fetcherFailure !== undefined, idempotencyKey);
-  // The unsent text, so a form made again for a new page key (after "Show earlier messages")
-  // starts with it. A send empties it: its text comes back with the failure if it fails.
-  const draft = useRef(shownDraft ?? '');
+  const justSent = useSentAnnouncement(fetcher.state, fetcherFailure !== undefined, pageKey);
 
   return (
     <>
@@ -274,7 +275,7 @@ function ConversationView({
           idempotencyKey={formKey}
           failure={failure}
           keptDraft={keptDraft}
-          draft={draft}
+          shownDraft={shownEarlier?.draft ?? null}
           pending={fetcher.state !== 'idle'}
           focusOnMount={justSent}
         />
@@ -290,8 +291,8 @@ function ConversationView({
 
 /**
  * Renders how many earlier messages are hidden and a way to a page with more of them. On a page
- * with a compose form it is a button of that form. Without JavaScript the button posts the draft,
- * which comes back with the longer page. With JavaScript it navigates, and the form keeps its text.
+ * with a compose form it is a button of that form, which posts the draft and its key to the
+ * longer page and gets both back. With JavaScript the post is a client-side navigation.
  */
 function EarlierMessagesLink({
   earlier,
@@ -301,7 +302,7 @@ function EarlierMessagesLink({
   keepsDraft: boolean;
 }) {
   const { hiddenCount, hiddenNewCount, nextShowCount } = earlier;
-  const navigate = useNavigate();
+  const submit = useSubmit();
   const to = `/messages?show=${nextShowCount}`;
   return (
     <nav aria-label="Earlier messages" className="pager">
@@ -313,13 +314,15 @@ function EarlierMessagesLink({
             type="submit"
             form={COMPOSE_FORM_ID}
             formAction={to}
+            formMethod="post"
             formNoValidate
             name="intent"
             value="show-earlier"
             className="link-button"
             onClick={(event) => {
               event.preventDefault();
-              void navigate(to, { preventScrollReset: true });
+              // The button names its form, action, method and intent, as without JavaScript.
+              void submit(event.currentTarget, { preventScrollReset: true });
             }}
           >
             Show earlier messages
@@ -339,7 +342,7 @@ function ComposeForm({
   idempotencyKey,
   failure,
   keptDraft,
-  draft,
+  shownDraft,
   pending,
   focusOnMount = false,
 }: {
@@ -347,8 +350,8 @@ function ComposeForm({
   idempotencyKey: string;
   failure: SendFailure | undefined;
   keptDraft: string | null;
-  /** The text typed so far, which outlives this form. */
-  draft: { current: string };
+  /** The draft that "Show earlier messages" posted. */
+  shownDraft: string | null;
   pending: boolean;
   /** Moves focus to the empty box, after a send replaced the form. */
   focusOnMount?: boolean;
@@ -369,15 +372,7 @@ function ComposeForm({
           We kept your unsent message. Review it and send it again.
         </p>
       ) : null}
-      <fetcher.Form
-        id={COMPOSE_FORM_ID}
-        method="post"
-        action="/messages"
-        noValidate
-        onSubmit={() => {
-          draft.current = '';
-        }}
-      >
+      <fetcher.Form id={COMPOSE_FORM_ID} method="post" action="/messages" noValidate>
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <div className="field">
           <label htmlFor="message-text">Your message</label>
@@ -387,10 +382,7 @@ function ComposeForm({
             name="text"
             rows={4}
             maxLength={MESSAGE_MAX_CHARACTERS}
-            defaultValue={failure?.draft ?? keptDraft ?? draft.current}
-            onChange={(event) => {
-              draft.current = event.target.value;
-            }}
+            defaultValue={failure?.draft ?? keptDraft ?? shownDraft ?? ''}
             readOnly={pending}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? 'message-text-error' : 'message-text-hint'}

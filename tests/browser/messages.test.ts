@@ -141,6 +141,42 @@ describe.each(JAVASCRIPT_MODES)('messages $name', ({ javaScriptEnabled }) => {
     await assertNoAxeViolations(page, javaScriptEnabled);
     await context.close();
   });
+
+  it('keeps a failed draft and its key', async () => {
+    const context = await newContext(browser, javaScriptEnabled);
+    const page = await context.newPage();
+    await openMessages(page, 2, javaScriptEnabled);
+    const pageKey = page.locator(`#compose-form input[name="idempotencyKey"]`);
+    const text = uniqueText('Is my dose changing next month?');
+
+    await setFhirFault({ errorRate: 1, errorStatus: 503, methods: ['POST'] });
+    let failedKey: string;
+    try {
+      await messageBox(page).fill(text);
+      await page.getByRole('button', { name: 'Send message' }).click();
+      await page.getByText('Your message was not sent').waitFor();
+      failedKey = await pageKey.inputValue();
+    } finally {
+      await setFhirFault(null);
+    }
+    await page
+      .getByRole('navigation', { name: 'Earlier messages' })
+      .getByRole('button', { name: 'Show earlier messages' })
+      .click();
+
+    await expect.poll(() => new URL(page.url()).search).toBe(`?show=${2 * MESSAGES_PER_PAGE}`);
+    await expect
+      .poll(() => conversation(page).locator('li[id^="message-"]').count())
+      .toBe(2 * MESSAGES_PER_PAGE);
+    expect(await messageBox(page).inputValue()).toBe(text);
+    // The resend keeps the failed send's key, so it cannot store the message twice.
+    expect(await pageKey.inputValue()).toBe(failedKey);
+
+    await page.getByRole('button', { name: 'Send message' }).click();
+    await conversation(page).locator('li[id^="message-"]').getByText(text).waitFor();
+    expect(await conversation(page).getByText(text).count()).toBe(1);
+    await context.close();
+  });
 });
 
 describe('messages with JavaScript', () => {

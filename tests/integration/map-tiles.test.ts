@@ -68,7 +68,15 @@ describe('map tiles', () => {
 
   it('reject a name that is no tile', async () => {
     // At zoom 10 the grid is 1024 tiles a side, and no tile server goes past zoom 19.
-    for (const tile of ['10/282/617.svg', '10/1024/617.png', '10/282/1024.png', '20/0/0.png']) {
+    for (const tile of [
+      '10/282/617.svg',
+      '10/1024/617.png',
+      '10/282/1024.png',
+      '20/0/0.png',
+      '010/282/617.png',
+      '10/0282/617.png',
+      '10/282/0617.png',
+    ]) {
       const response = await fetch(`${sandboxTiles.baseUrl}/sandbox/map-tiles/${tile}`);
       expect(response.status, tile).toBe(404);
     }

@@ -269,9 +269,10 @@ describe('the newest messages on the page', () => {
     const draft = `${uniqueText('Half-written question')} <about> "refills" & dosage`;
 
     // The button submits the compose form to its own address, with intent=show-earlier.
+    const idempotencyKey = crypto.randomUUID();
     const response = await client.postForm(href ?? '', {
       text: draft,
-      idempotencyKey: crypto.randomUUID(),
+      idempotencyKey,
       intent: 'show-earlier',
     });
 
@@ -280,6 +281,8 @@ describe('the newest messages on the page', () => {
     expect(messageIdsOnPage(html)).toEqual(thread.slice(-2 * MESSAGES_PER_PAGE));
     const textarea = /<textarea[^>]*id="message-text"[^>]*>([^<]*)<\/textarea>/.exec(html);
     expect(decodeHtml(textarea?.[1] ?? '')).toBe(draft);
+    // The draft keeps its key, so resending a draft whose send failed cannot store it twice.
+    expect(html).toContain(`name="idempotencyKey" value="${idempotencyKey}"`);
     // Nothing was sent.
     expect((await readConversation(client)).messages.map((message) => message.id)).toEqual(thread);
   });
