@@ -25,7 +25,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '../tests/support/test-database';
 
 import { DATABASE_BANNER } from './embedded-database';
-import { MEMORY_PROBE_BANNER } from './memory-probe';
+import { MEMORY_PROBE_BANNER, type MemorySample } from './memory-probe';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const PROBE_MODULE = path.join(REPO_ROOT, 'bench/memory-probe.ts');
@@ -251,4 +251,19 @@ async function signIn(
   const verified = await client.postJson('/api/patient/auth/verify', { email, code });
   if (verified.status !== 200) throw new Error(`Sign-in failed with status ${verified.status}.`);
   return client;
+}
+
+/** Reads each process's memory probe (bench/memory-probe.ts) by its name in `probes`. */
+export async function sampleProbes(
+  probes: Record<string, string>,
+): Promise<Record<string, MemorySample>> {
+  const samples: Record<string, MemorySample> = {};
+  for (const [name, probeUrl] of Object.entries(probes)) {
+    const response = await fetch(`${probeUrl}/memory`);
+    if (!response.ok) {
+      throw new Error(`The memory probe of the ${name} returned ${response.status}.`);
+    }
+    samples[name] = (await response.json()) as MemorySample;
+  }
+  return samples;
 }

@@ -35,7 +35,7 @@ export async function listAuditedPages(bench: BenchPortal): Promise<AuditedPage[
   const pages = await patientPages(client);
   if (!pages.some((page) => page.name === TRACKING_PAGE)) {
     throw new Error(
-      "The audited patient has no shipment with a tracking number. The bench database should hold the sandbox's demo shipments (bench/bench-portal.ts seeds them).",
+      "The audited patient has no shipment with a tracking number. The bench database should contain the sandbox's demo shipments (bench/bench-portal.ts seeds them).",
     );
   }
 

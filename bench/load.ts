@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 
 import { SIGN_IN_PATIENTS } from '../tests/support/patient-client';
 
-import { startBenchPortal } from './bench-portal';
+import { sampleProbes, startBenchPortal } from './bench-portal';
 import type { MemorySample } from './memory-probe';
 
 /**
@@ -217,13 +217,7 @@ async function timeEachPath(
 async function sampleProcesses(
   probes: Record<string, string>,
 ): Promise<Record<string, MemorySample>> {
-  const samples: Record<string, MemorySample> = {};
-  for (const [name, probeUrl] of Object.entries(probes)) {
-    const response = await fetch(`${probeUrl}/memory`);
-    if (!response.ok)
-      throw new Error(`The memory probe of the ${name} returned ${response.status}.`);
-    samples[name] = (await response.json()) as MemorySample;
-  }
+  const samples = await sampleProbes(probes);
   samples['load generator'] = {
     ...process.memoryUsage(),
     collected: false,

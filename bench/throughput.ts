@@ -7,8 +7,7 @@ import autocannon from 'autocannon';
 
 import { SIGN_IN_PATIENTS } from '../tests/support/patient-client';
 
-import { startBenchPortal, type BenchPortal } from './bench-portal';
-import type { MemorySample } from './memory-probe';
+import { sampleProbes, startBenchPortal, type BenchPortal } from './bench-portal';
 import { startFhirReplay, type FhirReplay } from './replay-fhir';
 import { verdict, type BenchSection } from './report';
 
@@ -172,17 +171,6 @@ function runLoad(
   });
 }
 
-async function sampleProbes(probes: Record<string, string>): Promise<Record<string, MemorySample>> {
-  const samples: Record<string, MemorySample> = {};
-  for (const [name, probeUrl] of Object.entries(probes)) {
-    const response = await fetch(`${probeUrl}/memory`);
-    if (!response.ok)
-      throw new Error(`The memory probe of the ${name} returned ${response.status}.`);
-    samples[name] = (await response.json()) as MemorySample;
-  }
-  return samples;
-}
-
 function buildSection(
   runs: Map<Target, RunResult[]>,
   forwardedDuringRuns: number,
@@ -231,7 +219,7 @@ function buildSection(
       'Every process shares the same cores, so requests per second follow that CPU time.',
     `The bare page signed in reaches ${(meanRps(BARE_SIGNED_IN) / bareRps).toFixed(2)} of itself signed out, ` +
       `and the dashboard ${(meanRps(DASHBOARD) / meanRps(BARE_SIGNED_IN)).toFixed(2)} of the signed-in bare page. ` +
-      'The first ratio is the ceiling of every signed-in page, whatever its loader does: each signed-in ' +
+      'The first ratio is the ceiling of every signed-in page, whatever its loader does. Each signed-in ' +
       'request verifies its session JWT, reads its session row (so a revoked session ends at ' +
       'once, in every process), counts unread notifications for the header, writes its audit ' +
       'row, and renders the signed-in header. Skipping the session row or the audit row would ' +

@@ -8,7 +8,7 @@ export const TILE_SIZE_PIXELS = 256;
 /** `<y>.png` or `<y>@2x.png`, the last part of Leaflet's `{z}/{x}/{y}{r}.png`. */
 const TILE_FILE = /^(\d+)(@2x)?\.png$/;
 
-/** The deepest zoom level of OpenStreetMap's tiles, which Leaflet's default maxZoom matches. */
+/** The deepest zoom level of OpenStreetMap's tiles, and the tracking map's maxZoom. */
 const MAX_ZOOM = 19;
 
 /** OpenStreetMap's land colour and a slightly darker edge, so the tile grid reads as a map. */

@@ -36,9 +36,9 @@ export function clearRequestMemo(): void {
 
 /**
  * Returns the result of `compute` for `key`, running it at most once per request: the root loader
- * and the page's loader run in parallel, and both need the session. Within runWithRequestMemo the
- * request is the scope's; outside it, the Request object. A rejected result is shared like a
- * resolved one.
+ * and the page's loader run in parallel, and both need the session. Within runWithRequestMemo,
+ * the memo is the scope's. Outside it, the memo belongs to the Request object. A rejected result
+ * is shared like a resolved one.
  */
 export function memoizeForRequest<T>(
   request: Request,
